@@ -1,0 +1,209 @@
+/* eddy: net.Server and net.Socket, as Node's net module has them.
+ *
+ * Events (payload in eddy_event.u, and what follows):
+ *
+ *  object  event        when                                     payload            then
+ *  ------  -----------  ---------------------------------------  -----------------  -----------------
+ *  server  listening    the socket is bound and listening        -                  connection*
+ *  server  connection   a connection was accepted                u.socket           -
+ *  server  error        listen failed (syscall "listen")         u.error            -  (no 'close')
+ *  server  close        closed and every accepted conn. closed   -                  nothing more
+ *  socket  connect      the connection is established            -                  data*, end, close
+ *  socket  data         bytes arrived (valid during the call)    u.data             data*, end, close
+ *  socket  end          the peer sent FIN (at most once)         -                  close (unless
+ *                                                                                   allow_half_open)
+ *  socket  timeout      idle for the set time (notify only)      -                  -
+ *  socket  drain        the write queue emptied after a write    -                  -
+ *                       returned false
+ *  socket  error        a failure (u.error.syscall names it:     u.error            close(true)
+ *                       "connect", "read", "write", ...)
+ *  socket  close        the socket is closed, fd released        u.had_error        nothing more
+ *  socket  fd           a descriptor arrived over a UNIX socket  u.fd               -
+ *
+ * An object stays valid until its 'close' was emitted and its listeners returned. 'data'
+ * bytes point into a loop-owned buffer: they are valid only while the listener runs.
+ */
+#ifndef EDDY_NET_H
+#define EDDY_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "emitter.h"
+#include "loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct eddy_server eddy_server;
+typedef struct eddy_socket eddy_socket;
+
+/* family: "IPv4", "IPv6" or "unix". */
+typedef struct {
+    char family[8];
+    char address[108];
+    int port;
+} eddy_address;
+
+typedef enum {
+    EDDY_ENC_BUFFER,
+    EDDY_ENC_UTF8,
+    EDDY_ENC_ASCII,
+    EDDY_ENC_BASE64,
+    EDDY_ENC_HEX,
+    EDDY_ENC_LATIN1
+} eddy_encoding;
+
+/* Zero-initialise for the defaults. */
+typedef struct {
+    bool allow_half_open; /* keep accepted sockets writable after the peer's FIN */
+    int backlog;          /* listen(2) backlog; 0 = 511 */
+    bool reuse_port;      /* SO_REUSEPORT, for one listening loop per core */
+    bool ipv6_only;       /* with a "::" host: no IPv4-mapped connections */
+    bool pause_on_connect;/* accepted sockets start paused */
+    size_t high_water_mark; /* accepted sockets' write high-water mark; 0 = 16 KiB */
+} eddy_server_options;
+
+/* A new server (NULL on -ENOMEM or a NULL loop). on_connection, when not NULL, is added as
+ * a 'connection' listener with ctx. */
+eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts,
+                                eddy_listener on_connection, void *ctx);
+
+/* Binds and listens on host:port (host NULL: "::" when IPv6 is available, else "0.0.0.0";
+ * port 0: an ephemeral port). on_listening, when not NULL, is a once listener on
+ * 'listening', which is emitted from the loop. Failures of bind/listen arrive as a later
+ * 'error' (u.error.syscall "listen"), never 'listening'. Returns 0; -EINVAL when already
+ * listening, for a bad port or a host that is not an IP literal or "localhost". */
+int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener on_listening,
+                       void *ctx);
+/* Listens on a UNIX socket path. Same events and returns as eddy_server_listen. */
+int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_listening,
+                            void *ctx);
+/* Listens on an fd that is already bound (and maybe listening). */
+int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, void *ctx);
+
+/* Stops accepting at once. 'close' is emitted once every connection that the server
+ * accepted has closed; on_close, when not NULL, is a once listener on it. -ENOTCONN when
+ * the server is not listening (Node: "Server is not running"). */
+int eddy_server_close(eddy_server *s, eddy_listener on_close, void *ctx);
+
+/* The bound address. -ENOTCONN when not listening, -EINVAL for NULL. */
+int eddy_server_address(const eddy_server *s, eddy_address *out);
+
+/* Connections accepted beyond max (0: no limit) are closed at once. */
+void eddy_server_set_max_connections(eddy_server *s, size_t max);
+size_t eddy_server_connections(const eddy_server *s);
+
+/* A listening server keeps the loop alive unless unreferenced. */
+void eddy_server_ref(eddy_server *s);
+void eddy_server_unref(eddy_server *s);
+
+typedef struct {
+    int fd;               /* an existing connected socket to wrap; -1: none */
+    const char *type;     /* "tcp4", "tcp6", "unix" or NULL */
+    bool allow_half_open; /* stay writable after the peer's FIN until eddy_socket_end */
+    size_t high_water_mark; /* write queue size at which write returns false; 0 = 16 KiB */
+} eddy_socket_options;
+
+/* A new socket (NULL on -ENOMEM, a NULL loop or a bad fd). NULL opts: not connected,
+ * allow_half_open false. */
+eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
+
+/* A socket connecting to host:port (host NULL: "localhost"). on_connect, when not NULL, is
+ * a once listener on 'connect'. Failures come as 'error' (syscall "connect") then 'close'.
+ * NULL on -ENOMEM or invalid arguments. */
+eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
+                                    eddy_listener on_connect, void *ctx);
+eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
+                                         eddy_listener on_connect, void *ctx);
+
+/* Connects a socket made by eddy_socket_new. host: an IPv4 or IPv6 literal or
+ * "localhost" (NULL). 0, -EINVAL (bad port or host, or a socket already connecting,
+ * connected or destroyed), -ENOMEM. Later failures are 'error' events. */
+int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
+                        void *ctx);
+int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect,
+                             void *ctx);
+
+/* Called once per write, in order, after its bytes reached the kernel (status 0), or
+ * with a negative errno when they never will (-ECANCELED when the socket is destroyed). */
+typedef void (*eddy_write_cb)(eddy_socket *s, int status, void *ctx);
+
+/* Writes len bytes (copied when they cannot be sent at once). Always takes the data;
+ * returns false when the queue is at or above the high-water mark ('drain' follows when
+ * it empties) and after end or destroy ('error' -EPIPE, syscall "write", is emitted from
+ * the loop, then 'close'). Writes made before 'connect' are sent in order after it. */
+bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx);
+
+/* Writes a NUL-terminated string, converted the way Node's Buffer.from(str, enc) does
+ * (base64 and hex decoded to bytes; utf8 as is; ascii and latin1 one byte per character).
+ * An invalid enc returns false and emits 'error' -EINVAL. */
+bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc,
+                              eddy_write_cb cb, void *ctx);
+
+/* Sends data with a descriptor (SCM_RIGHTS) over a UNIX socket. */
+bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
+                          void *ctx);
+
+/* Sends the data (may be NULL), then FIN once everything queued is flushed. The socket
+ * still reads. 0, or -EINVAL for a NULL socket. Calling it again does nothing. */
+int eddy_socket_end(eddy_socket *s, const void *data, size_t len);
+
+/* Closes at once: queued data is dropped (write callbacks get -ECANCELED), 'close'(false)
+ * follows from the loop. Idempotent, and safe from inside any listener. */
+void eddy_socket_destroy(eddy_socket *s);
+
+/* Stops reading from the kernel (the peer feels backpressure) / starts again. Before
+ * connect, the last call wins. */
+void eddy_socket_pause(eddy_socket *s);
+void eddy_socket_resume(eddy_socket *s);
+
+/* After ms without reads or writes, emits 'timeout' (once per idle period). 0 turns it
+ * off. on_timeout, when not NULL, is a once listener on 'timeout'. Costs O(1) per I/O. A
+ * socket's timer does not keep the loop alive. */
+void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx);
+
+/* TCP_NODELAY and SO_KEEPALIVE (with TCP_KEEPIDLE from initial_delay_ms when non-zero).
+ * Before connect, remembered and applied once connected. 0, -EINVAL, or the setsockopt
+ * error. */
+int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay);
+int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms);
+
+/* 'data' delivers text in that encoding from now on (EDDY_ENC_BUFFER: bytes again). Text
+ * is NUL-terminated and never splits a character or base64 quantum across events. */
+int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc);
+
+/* The encoding named as Node names them ("utf8", "UTF-8", "base64", "hex", "latin1",
+ * "binary", "ascii", "buffer"...), case-insensitive; -EINVAL for others. */
+int eddy_encoding_from_name(const char *name);
+
+/* Bytes queued and not yet taken by the kernel. */
+size_t eddy_socket_buffer_size(const eddy_socket *s);
+
+/* The peer's and our own address; still readable in 'close'. -ENOTCONN before connect. */
+int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out);
+int eddy_socket_address(const eddy_socket *s, eddy_address *out);
+
+uint64_t eddy_socket_bytes_read(const eddy_socket *s);
+uint64_t eddy_socket_bytes_written(const eddy_socket *s);
+
+/* Writes src's data to dst; src pauses while dst is at or above its high-water mark and
+ * resumes on dst's 'drain'; when end_dst, dst is ended when src ends. */
+int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);
+
+/* An open socket keeps the loop alive unless unreferenced. */
+void eddy_socket_ref(eddy_socket *s);
+void eddy_socket_unref(eddy_socket *s);
+
+/* 4 for an IPv4 address, 6 for IPv6, 0 otherwise: exactly Node's net.isIP. */
+int eddy_is_ip(const char *input);
+bool eddy_is_ipv4(const char *input);
+bool eddy_is_ipv6(const char *input);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,12 @@
+/* The allocator every eddy allocation goes through (see eddy_set_allocator). */
+#ifndef EDDY_COMMON_ALLOC_H
+#define EDDY_COMMON_ALLOC_H
+
+#include <stddef.h>
+
+void *eddy__malloc(size_t n);
+void *eddy__calloc(size_t count, size_t size); /* zeroed; NULL on overflow */
+void *eddy__realloc(void *p, size_t n);
+void eddy__free(void *p); /* NULL is accepted */
+
+#endif

@@ -1,0 +1,752 @@
+/* The EventEmitter: Node's semantics, with the library's own events dispatched by id.
+ *
+ * Layout. struct eddy_emitter (emitter_struct.h) is 40 bytes of plain data embedded in
+ * every server and socket; eddy__emitter_init never allocates, and an emitter that never
+ * had a listener owns nothing on the heap. The first eddy_on allocates the table below
+ * (about 100 bytes), which lives until the emitter is disposed of:
+ *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array, grouped
+ *     by id: group `id` is items[start[id] .. start[id + 1]). A socket with its usual four
+ *     or five listeners thus costs two allocations (table + array) instead of one list
+ *     per event, and an emit finds its group with two loads, no string comparison. Adding
+ *     to a group shifts the groups after it, which is cheap at these sizes and happens
+ *     when listeners are added, never when events are emitted.
+ *   - user events (any other name) are a small array of records {hash, name copy,
+ *     listeners}. A name is hashed once per call and compared with strcmp only against a
+ *     record of the same hash, so a call does at most one string comparison (plus the
+ *     first-character switch that recognises the built-in names).
+ *
+ * Snapshots without copies. Node runs an emit on a copy of the listener array. Instead,
+ * an emit walks the live array in place, described by a frame on the C stack that is
+ * linked into the table: {list, next index, end index, generation}.
+ *   - Listeners added at the end land at or after `end`, so the running emit skips them.
+ *   - A prepended listener shifts the list, so every running frame of that list moves its
+ *     `next` and `end` along by one and keeps pointing at the same listeners.
+ *   - While any emit runs (emitter depth > 0), a removed listener is not erased but
+ *     stamped with a new generation. A frame runs a stamped listener only if the stamp is
+ *     newer than the generation the frame started at: removed during this emit, so Node
+ *     still calls it. Stamped listeners are erased when the outermost emit returns.
+ *   - A once listener also has a `fired` flag in its single copy, so an outer emit never
+ *     calls it again after a nested emit ran it (Node's `fired` in the once wrapper),
+ *     while one removed by eddy_off during an emit still runs in that emit, as in Node.
+ * So an emit allocates nothing, whatever its listeners do, and removing during an emit
+ * cannot fail for lack of memory.
+ *
+ * Freeing from a listener. eddy_emitter_free during an emit only sets a flag; every
+ * running emit stops calling listeners, and the outermost one releases the memory when it
+ * returns. Calls that emit events of their own (eddy_on's 'newListener',
+ * eddy_remove_all_listeners' 'removeListener') hold the depth the same way. */
+#include "emitter_internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+
+#define BUILTIN_COUNT ((unsigned)EDDY__EV_BUILTIN_COUNT)
+#define DEFAULT_MAX_LISTENERS 10u
+/* Most sockets carry a handful of built-in listeners; start there to avoid regrowing. */
+#define BUILTIN_INITIAL_CAP 4u
+#define USER_INITIAL_CAP 2u
+
+static const char *const builtin_names[EDDY__EV_BUILTIN_COUNT] = {
+    [EDDY__EV_DATA] = "data",
+    [EDDY__EV_END] = "end",
+    [EDDY__EV_CLOSE] = "close",
+    [EDDY__EV_ERROR] = "error",
+    [EDDY__EV_CONNECT] = "connect",
+    [EDDY__EV_CONNECTION] = "connection",
+    [EDDY__EV_LISTENING] = "listening",
+    [EDDY__EV_TIMEOUT] = "timeout",
+    [EDDY__EV_DRAIN] = "drain",
+    [EDDY__EV_FD] = "fd",
+    [EDDY__EV_NEW_LISTENER] = "newListener",
+    [EDDY__EV_REMOVE_LISTENER] = "removeListener",
+};
+
+struct listener {
+    eddy_listener fn;
+    void *ctx;
+    uint32_t removed; /* 0: live; else the generation at which it was removed */
+    bool once;
+    bool fired; /* a once listener that has been called (it is removed too) */
+};
+
+struct user_event {
+    struct listener *items;
+    uint32_t len;
+    uint32_t cap;
+    uint32_t hash;
+    bool warned; /* kept, even without listeners, so that the warning stays once per name */
+    char name[];
+};
+
+/* One running emit (or eddy_remove_all_listeners walk) over one list. A list is named
+ * by a "ref": a built-in id, or BUILTIN_COUNT + the index of a user event. User indices
+ * are stable while frames exist, because records are only erased at depth 0. */
+struct frame {
+    struct frame *outer;
+    unsigned ref;
+    uint32_t next;
+    uint32_t end;
+    uint32_t gen;
+};
+
+struct eddy__emitter_table {
+    struct listener *items; /* built-in listeners, grouped by id */
+    uint32_t start[EDDY__EV_BUILTIN_COUNT + 1];
+    uint32_t cap;
+    uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
+    uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
+    uint16_t warned;     /* built-in ids that printed the max-listeners warning */
+    bool sweep;          /* a user event may have been left empty during an emit */
+    uint32_t n_users;
+    uint32_t cap_users;
+    struct user_event **users;
+    struct frame *frames; /* innermost first */
+};
+
+/* ---- names ---------------------------------------------------------------------- */
+
+static int builtin_if(const char *name, enum eddy__event_id id)
+{
+    return strcmp(name, builtin_names[id]) == 0 ? (int)id : -1;
+}
+
+/* The id of a built-in name, or -1 for a user event. The first characters pick the one
+ * candidate, so at most one full comparison is made. */
+static int builtin_id(const char *name)
+{
+    switch (name[0]) {
+    case 'c':
+        if (name[1] == 'l') return builtin_if(name, EDDY__EV_CLOSE);
+        if (strncmp(name, "connect", 7) != 0) return -1;
+        if (name[7] == '\0') return EDDY__EV_CONNECT;
+        return strcmp(name + 7, "ion") == 0 ? EDDY__EV_CONNECTION : -1;
+    case 'd':
+        return builtin_if(name, name[1] == 'a' ? EDDY__EV_DATA : EDDY__EV_DRAIN);
+    case 'e':
+        return builtin_if(name, name[1] == 'n' ? EDDY__EV_END : EDDY__EV_ERROR);
+    case 'f':
+        return builtin_if(name, EDDY__EV_FD);
+    case 'l':
+        return builtin_if(name, EDDY__EV_LISTENING);
+    case 'n':
+        return builtin_if(name, EDDY__EV_NEW_LISTENER);
+    case 'r':
+        return builtin_if(name, EDDY__EV_REMOVE_LISTENER);
+    case 't':
+        return builtin_if(name, EDDY__EV_TIMEOUT);
+    default:
+        return -1;
+    }
+}
+
+/* FNV-1a: cheap, and good enough to make equal hashes mean equal names in practice. */
+static uint32_t name_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static long user_find(const struct eddy__emitter_table *t, const char *name, uint32_t hash)
+{
+    for (uint32_t i = 0; i < t->n_users; i++)
+        if (t->users[i]->hash == hash && strcmp(t->users[i]->name, name) == 0) return (long)i;
+    return -1;
+}
+
+/* ---- lists ---------------------------------------------------------------------- */
+
+static struct listener *list_items(const struct eddy__emitter_table *t, unsigned ref, uint32_t *len)
+{
+    if (ref < BUILTIN_COUNT) {
+        *len = t->start[ref + 1] - t->start[ref];
+        /* No arithmetic on a NULL array: UBSan rightly rejects even NULL + 0. */
+        return t->items ? t->items + t->start[ref] : NULL;
+    }
+    const struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    *len = u->len;
+    return u->items;
+}
+
+static size_t live_count(const struct eddy__emitter_table *t, unsigned ref)
+{
+    uint32_t len;
+    const struct listener *items = list_items(t, ref, &len);
+    if (t->tombstones == 0) return len; /* the common case: O(1) */
+    size_t live = 0;
+    for (uint32_t i = 0; i < len; i++)
+        live += items[i].removed == 0;
+    return live;
+}
+
+/* Makes room for one more listener in the list, so that the insertion cannot fail. */
+static int list_reserve(struct eddy__emitter_table *t, unsigned ref)
+{
+    struct listener **items;
+    uint32_t *cap, len, initial;
+    if (ref < BUILTIN_COUNT) {
+        items = &t->items;
+        cap = &t->cap;
+        len = t->start[BUILTIN_COUNT];
+        initial = BUILTIN_INITIAL_CAP;
+    } else {
+        struct user_event *u = t->users[ref - BUILTIN_COUNT];
+        items = &u->items;
+        cap = &u->cap;
+        len = u->len;
+        initial = USER_INITIAL_CAP;
+    }
+    if (len < *cap) return 0;
+    if (*cap > UINT32_MAX / 2) return -ENOMEM;
+    uint32_t ncap = *cap ? *cap * 2 : initial;
+    struct listener *grown = eddy__realloc(*items, (size_t)ncap * sizeof **items);
+    if (!grown) return -ENOMEM;
+    *items = grown;
+    *cap = ncap;
+    return 0;
+}
+
+/* Inserts into a list that has room (list_reserve). */
+static void list_insert(struct eddy__emitter_table *t, unsigned ref, bool front, struct listener l)
+{
+    struct listener *items;
+    uint32_t pos, total;
+    if (ref < BUILTIN_COUNT) {
+        items = t->items;
+        pos = front ? t->start[ref] : t->start[ref + 1];
+        total = t->start[BUILTIN_COUNT];
+        for (unsigned id = ref + 1; id <= BUILTIN_COUNT; id++)
+            t->start[id]++;
+    } else {
+        struct user_event *u = t->users[ref - BUILTIN_COUNT];
+        items = u->items;
+        pos = front ? 0 : u->len;
+        total = u->len++;
+    }
+    memmove(items + pos + 1, items + pos, (size_t)(total - pos) * sizeof *items);
+    items[pos] = l;
+    /* Running emits index lists relatively: a prepend moves their listeners by one. */
+    if (front)
+        for (struct frame *f = t->frames; f; f = f->outer)
+            if (f->ref == ref) {
+                f->next++;
+                f->end++;
+            }
+}
+
+static void user_destroy(struct user_event *u)
+{
+    eddy__free(u->items);
+    eddy__free(u);
+}
+
+static void user_erase(struct eddy__emitter_table *t, uint32_t index)
+{
+    user_destroy(t->users[index]);
+    t->n_users--;
+    memmove(t->users + index, t->users + index + 1,
+            (size_t)(t->n_users - index) * sizeof *t->users);
+}
+
+/* Removes one listener. During an emit it is only stamped (see the top of the file);
+ * otherwise it is erased at once, with its user event when that becomes empty. */
+static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
+{
+    struct eddy__emitter_table *t = e->table;
+    uint32_t len;
+    struct listener *items = list_items(t, ref, &len);
+    if (e->depth > 0) {
+        /* Saturate rather than wrap to 0, which would mean "live". */
+        if (t->gen < UINT32_MAX) t->gen++;
+        items[index].removed = t->gen;
+        t->tombstones++;
+        return;
+    }
+    memmove(items + index, items + index + 1, (size_t)(len - index - 1) * sizeof *items);
+    if (ref < BUILTIN_COUNT) {
+        for (unsigned id = ref + 1; id <= BUILTIN_COUNT; id++)
+            t->start[id]--;
+        return;
+    }
+    struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    if (--u->len == 0 && !u->warned) user_erase(t, ref - BUILTIN_COUNT);
+}
+
+static uint32_t items_compact(struct listener *items, uint32_t len)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < len; i++)
+        if (items[i].removed == 0) items[kept++] = items[i];
+    return kept;
+}
+
+/* Erases the stamped listeners and the empty user events; runs when no emit does. */
+static void table_compact(struct eddy__emitter_table *t)
+{
+    uint32_t kept = 0;
+    for (unsigned id = 0; id < BUILTIN_COUNT; id++) {
+        uint32_t from = t->start[id], to = t->start[id + 1];
+        t->start[id] = kept;
+        if (to > from) {
+            uint32_t n = items_compact(t->items + from, to - from);
+            memmove(t->items + kept, t->items + from, (size_t)n * sizeof *t->items);
+            kept += n;
+        }
+    }
+    t->start[BUILTIN_COUNT] = kept;
+    for (uint32_t i = t->n_users; i-- > 0;) {
+        struct user_event *u = t->users[i];
+        u->len = items_compact(u->items, u->len);
+        if (u->len == 0 && !u->warned) user_erase(t, i);
+    }
+    t->tombstones = 0;
+    t->sweep = false;
+}
+
+static void table_destroy(struct eddy__emitter_table *t)
+{
+    if (!t) return;
+    for (uint32_t i = 0; i < t->n_users; i++)
+        user_destroy(t->users[i]);
+    eddy__free(t->users);
+    eddy__free(t->items);
+    eddy__free(t);
+}
+
+/* ---- emitting ------------------------------------------------------------------- */
+
+static void emitter_release(eddy_emitter *e)
+{
+    eddy__emitter_dispose(e);
+    eddy__free(e);
+}
+
+/* Ends an emit (or a hold): the outermost one applies what had to wait for it. After
+ * this returns, e may be gone. */
+static void emitter_leave(eddy_emitter *e)
+{
+    if (--e->depth > 0) return;
+    if (e->free_pending) {
+        emitter_release(e);
+        return;
+    }
+    struct eddy__emitter_table *t = e->table;
+    if (t->tombstones || t->sweep) table_compact(t);
+    t->gen = 0;
+}
+
+static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
+{
+    if (e->uncaught) {
+        e->uncaught(ev, e->uncaught_ctx);
+        return;
+    }
+    int code = ev->u.error.code;
+    const char *call = ev->u.error.syscall;
+    if (code == 0)
+        fprintf(stderr, "eddy: unhandled 'error' event%s%s%s\n", call ? " [" : "", call ? call : "",
+                call ? "]" : "");
+    else
+        fprintf(stderr, "eddy: unhandled 'error' event: %s (%s)%s%s%s\n", eddy_err_name(code),
+                eddy_strerror(code), call ? " [" : "", call ? call : "", call ? "]" : "");
+}
+
+static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev);
+
+static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const char *event,
+                                eddy_listener fn, void *ctx)
+{
+    eddy_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.u.listener.event = event;
+    ev.u.listener.fn = fn;
+    ev.u.listener.ctx = ctx;
+    emit_ref(e, id, builtin_names[id], &ev);
+}
+
+static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
+{
+    if (e->free_pending) return 0;
+    eddy_event copy;
+    if (ev)
+        copy = *ev;
+    else
+        memset(&copy, 0, sizeof copy);
+    copy.name = name;
+    copy.target = e->target;
+
+    struct eddy__emitter_table *t = e->table;
+    if (!t || live_count(t, ref) == 0) {
+        if (ref == EDDY__EV_ERROR)
+            report_uncaught(e, &copy); /* e may be gone afterwards: no more access */
+        return 0;
+    }
+
+    struct frame f = {.outer = t->frames, .ref = ref, .next = 0, .gen = t->gen};
+    list_items(t, ref, &f.end);
+    t->frames = &f;
+    e->depth++;
+    int ran = 0;
+    while (f.next < f.end && !e->free_pending) {
+        uint32_t len;
+        /* Re-read every time: listeners may have moved the array (by adding to it). */
+        struct listener *l = list_items(t, ref, &len) + f.next++;
+        if (l->removed && l->removed <= f.gen) continue; /* removed before this emit started */
+        eddy_listener fn = l->fn;
+        void *ctx = l->ctx;
+        if (l->once) {
+            if (l->fired) continue;
+            l->fired = true;
+            /* Removed before it runs, so that emitting the same event from inside it does
+             * not call it again. Already removed (by eddy_off during this emit): it still
+             * runs, as in Node, but there is nothing to remove or report. */
+            if (!l->removed) {
+                list_remove(e, ref, f.next - 1);
+                emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
+                if (e->free_pending) break;
+            }
+        }
+        fn(&copy, ctx);
+        ran++;
+    }
+    t->frames = f.outer;
+    emitter_leave(e);
+    return ran;
+}
+
+/* ---- adding and removing -------------------------------------------------------- */
+
+static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
+{
+    struct eddy__emitter_table *t = e->table;
+    if (e->max_listeners == 0) return;
+    size_t count = live_count(t, ref);
+    if (count <= e->max_listeners) return;
+    if (ref < BUILTIN_COUNT) {
+        if (t->warned & (1u << ref)) return;
+        t->warned |= (uint16_t)(1u << ref);
+    } else {
+        struct user_event *u = t->users[ref - BUILTIN_COUNT];
+        if (u->warned) return;
+        u->warned = true;
+    }
+    fprintf(stderr,
+            "eddy: possible listener leak: %zu '%s' listeners on one emitter (max %u); "
+            "raise the limit with eddy_set_max_listeners()\n",
+            count, name, (unsigned)e->max_listeners);
+}
+
+/* id: a built-in event, or -1 for the user event `name`. */
+static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener fn, void *ctx,
+                       bool once, bool front)
+{
+    /* Freed from a listener that is still running: the listener would go with it. */
+    if (e->free_pending) return 0;
+
+    bool new_table = false, new_user = false;
+    if (!e->table) {
+        e->table = eddy__calloc(1, sizeof *e->table);
+        if (!e->table) return -ENOMEM;
+        new_table = true;
+    }
+    struct eddy__emitter_table *t = e->table;
+
+    unsigned ref;
+    if (id >= 0) {
+        ref = (unsigned)id;
+    } else {
+        uint32_t hash = name_hash(name);
+        long index = user_find(t, name, hash);
+        if (index < 0) {
+            if (t->n_users == t->cap_users) {
+                uint32_t ncap = t->cap_users ? t->cap_users * 2 : 4;
+                struct user_event **grown =
+                    eddy__realloc(t->users, (size_t)ncap * sizeof *t->users);
+                if (!grown) goto nomem;
+                t->users = grown;
+                t->cap_users = ncap;
+            }
+            size_t size = strlen(name) + 1;
+            struct user_event *u = eddy__malloc(sizeof *u + size);
+            if (!u) goto nomem;
+            memset(u, 0, sizeof *u);
+            u->hash = hash;
+            memcpy(u->name, name, size);
+            index = (long)t->n_users++;
+            t->users[index] = u;
+            new_user = true;
+        }
+        ref = BUILTIN_COUNT + (unsigned)index;
+    }
+    /* Reserve before 'newListener', so that listeners are not told of an addition that
+     * then fails. */
+    if (list_reserve(t, ref) < 0) goto nomem;
+
+    struct listener l = {.fn = fn, .ctx = ctx, .once = once};
+    if (live_count(t, EDDY__EV_NEW_LISTENER) == 0) {
+        list_insert(t, ref, front, l);
+        warn_if_too_many(e, ref, name);
+        return 0;
+    }
+
+    /* Hold the depth across 'newListener' so that the user event record stays where it
+     * is and a free from inside it waits for us. */
+    e->depth++;
+    emit_listener_event(e, EDDY__EV_NEW_LISTENER, name, fn, ctx);
+    int rc = 0;
+    if (!e->free_pending) {
+        /* Its listeners may have used the room reserved above by adding their own. */
+        rc = list_reserve(t, ref);
+        if (rc == 0) {
+            list_insert(t, ref, front, l);
+            warn_if_too_many(e, ref, name);
+        } else {
+            t->sweep = true;
+        }
+    }
+    emitter_leave(e);
+    return rc;
+
+nomem:
+    /* Nothing ran since the record and the table were made: undo them. */
+    if (new_user) user_destroy(t->users[--t->n_users]);
+    if (new_table) {
+        table_destroy(t);
+        e->table = NULL;
+    }
+    return -ENOMEM;
+}
+
+static int emitter_off(eddy_emitter *e, unsigned ref, const char *name, eddy_listener fn, void *ctx)
+{
+    uint32_t len;
+    struct listener *items = list_items(e->table, ref, &len);
+    /* From the end, as Node does: the last matching one goes (the most recent eddy_on). */
+    for (uint32_t i = len; i-- > 0;) {
+        if (items[i].removed || items[i].fn != fn || items[i].ctx != ctx) continue;
+        list_remove(e, ref, i);
+        emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
+        break;
+    }
+    return 0;
+}
+
+/* Removes the listeners of one list from the last to the first, emitting 'removeListener'
+ * after each. A frame walks the list so that prepends from those listeners keep the
+ * position right; listeners added meanwhile stay. */
+static int remove_all_ref(eddy_emitter *e, unsigned ref, const char *name)
+{
+    struct eddy__emitter_table *t = e->table;
+    uint32_t len;
+    list_items(t, ref, &len);
+    struct frame f = {.outer = t->frames, .ref = ref, .next = len, .end = len};
+    t->frames = &f;
+    e->depth++;
+    int removed = 0;
+    while (f.next > 0 && !e->free_pending) {
+        f.next--;
+        struct listener *l = list_items(t, ref, &len) + f.next;
+        if (l->removed) continue;
+        eddy_listener fn = l->fn;
+        void *ctx = l->ctx;
+        list_remove(e, ref, f.next);
+        removed++;
+        emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
+    }
+    t->frames = f.outer;
+    emitter_leave(e);
+    return removed;
+}
+
+/* What 'removeListener' listeners added while everything was being removed: Node drops
+ * it silently at the end of removeAllListeners(), so that nothing is left. */
+static int remove_rest_silently(eddy_emitter *e)
+{
+    struct eddy__emitter_table *t = e->table;
+    int removed = 0;
+    for (unsigned ref = 0; ref < BUILTIN_COUNT + t->n_users; ref++) {
+        uint32_t len;
+        list_items(t, ref, &len);
+        for (uint32_t i = len; i-- > 0;) {
+            struct listener *l = list_items(t, ref, &len) + i;
+            if (!l->removed) {
+                list_remove(e, ref, i); /* stamped: the caller holds the depth */
+                removed++;
+            }
+        }
+    }
+    return removed;
+}
+
+/* ---- public and internal API ---------------------------------------------------- */
+
+void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
+                        void *uncaught_ctx)
+{
+    if (!e) return;
+    memset(e, 0, sizeof *e);
+    e->target = target;
+    e->uncaught = uncaught;
+    e->uncaught_ctx = uncaught_ctx;
+    e->max_listeners = DEFAULT_MAX_LISTENERS;
+}
+
+void eddy__emitter_dispose(eddy_emitter *e)
+{
+    if (!e) return;
+    table_destroy(e->table);
+    e->table = NULL;
+}
+
+bool eddy__emitter_busy(const eddy_emitter *e)
+{
+    return e && e->depth > 0;
+}
+
+eddy_emitter *eddy_emitter_new(void)
+{
+    eddy_emitter *e = eddy__malloc(sizeof *e);
+    if (!e) return NULL;
+    eddy__emitter_init(e, e, NULL, NULL);
+    e->standalone = 1;
+    return e;
+}
+
+void eddy_emitter_free(eddy_emitter *e)
+{
+    /* An embedded emitter belongs to its server or socket, which releases it. */
+    if (!e || !e->standalone) return;
+    if (e->depth > 0) {
+        e->free_pending = 1;
+        return;
+    }
+    emitter_release(e);
+}
+
+eddy_emitter *eddy_emitter_of(void *object)
+{
+    /* The emitter is the first member of every server and socket (and of itself). */
+    return (eddy_emitter *)object;
+}
+
+int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    if (!e || !event || !fn) return -EINVAL;
+    return emitter_add(e, builtin_id(event), event, fn, ctx, false, false);
+}
+
+int eddy_once(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    if (!e || !event || !fn) return -EINVAL;
+    return emitter_add(e, builtin_id(event), event, fn, ctx, true, false);
+}
+
+int eddy_prepend_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    if (!e || !event || !fn) return -EINVAL;
+    return emitter_add(e, builtin_id(event), event, fn, ctx, false, true);
+}
+
+int eddy_prepend_once_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    if (!e || !event || !fn) return -EINVAL;
+    return emitter_add(e, builtin_id(event), event, fn, ctx, true, true);
+}
+
+int eddy__on_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx, bool once)
+{
+    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn) return -EINVAL;
+    return emitter_add(e, (int)id, builtin_names[id], fn, ctx, once, false);
+}
+
+int eddy_off(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    if (!e || !event || !fn) return -EINVAL;
+    if (!e->table || e->free_pending) return 0;
+    int id = builtin_id(event);
+    if (id >= 0) return emitter_off(e, (unsigned)id, event, fn, ctx);
+    long index = user_find(e->table, event, name_hash(event));
+    return index < 0 ? 0 : emitter_off(e, BUILTIN_COUNT + (unsigned)index, event, fn, ctx);
+}
+
+int eddy__off_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx)
+{
+    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn) return -EINVAL;
+    if (!e->table || e->free_pending) return 0;
+    return emitter_off(e, (unsigned)id, builtin_names[id], fn, ctx);
+}
+
+int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
+{
+    if (!e) return -EINVAL;
+    struct eddy__emitter_table *t = e->table;
+    if (!t || e->free_pending) return 0;
+    if (event) {
+        int id = builtin_id(event);
+        if (id >= 0) return remove_all_ref(e, (unsigned)id, event);
+        long index = user_find(t, event, name_hash(event));
+        return index < 0 ? 0 : remove_all_ref(e, BUILTIN_COUNT + (unsigned)index, event);
+    }
+
+    /* Every event, 'removeListener' last so that its listeners hear about all the others,
+     * as in Node. The hold keeps user event records (and their names) in place. */
+    e->depth++;
+    int removed = 0;
+    for (unsigned id = 0; id < BUILTIN_COUNT && !e->free_pending; id++)
+        if (id != EDDY__EV_REMOVE_LISTENER) removed += remove_all_ref(e, id, builtin_names[id]);
+    uint32_t users = t->n_users; /* events first seen meanwhile are not walked, as in Node */
+    for (uint32_t i = 0; i < users && !e->free_pending; i++)
+        removed += remove_all_ref(e, BUILTIN_COUNT + i, t->users[i]->name);
+    if (!e->free_pending)
+        removed +=
+            remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_names[EDDY__EV_REMOVE_LISTENER]);
+    if (!e->free_pending) removed += remove_rest_silently(e);
+    emitter_leave(e);
+    return removed;
+}
+
+int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev)
+{
+    if (!e || !event) return -EINVAL;
+    int id = builtin_id(event);
+    if (id >= 0) return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+    if (!e->table) return 0;
+    long index = user_find(e->table, event, name_hash(event));
+    return index < 0 ? 0 : emit_ref(e, BUILTIN_COUNT + (unsigned)index, event, ev);
+}
+
+int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, const eddy_event *ev)
+{
+    if (!e || (unsigned)id >= BUILTIN_COUNT) return -EINVAL;
+    return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+}
+
+size_t eddy_listener_count(const eddy_emitter *e, const char *event)
+{
+    if (!e || !event || !e->table) return 0;
+    int id = builtin_id(event);
+    if (id >= 0) return live_count(e->table, (unsigned)id);
+    long index = user_find(e->table, event, name_hash(event));
+    return index < 0 ? 0 : live_count(e->table, BUILTIN_COUNT + (unsigned)index);
+}
+
+size_t eddy__listener_count_id(const eddy_emitter *e, enum eddy__event_id id)
+{
+    if (!e || !e->table || (unsigned)id >= BUILTIN_COUNT) return 0;
+    return live_count(e->table, (unsigned)id);
+}
+
+void eddy_set_max_listeners(eddy_emitter *e, size_t n)
+{
+    if (e) e->max_listeners = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+const char *eddy__event_name(enum eddy__event_id id)
+{
+    return (unsigned)id < BUILTIN_COUNT ? builtin_names[id] : NULL;
+}

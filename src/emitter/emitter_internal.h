@@ -1,0 +1,61 @@
+/* The emitter as the rest of the library sees it: embeddable (no allocation while it has
+ * no listeners) and with the library's own events dispatched by small integer ids, so
+ * the hot path never compares strings. src/emitter knows nothing of the loop. */
+#ifndef EDDY_EMITTER_INTERNAL_H
+#define EDDY_EMITTER_INTERNAL_H
+
+#include "eddy/emitter.h"
+
+/* The library's own event names, interned once. Any other name is a user event. */
+enum eddy__event_id {
+    EDDY__EV_DATA,
+    EDDY__EV_END,
+    EDDY__EV_CLOSE,
+    EDDY__EV_ERROR,
+    EDDY__EV_CONNECT,
+    EDDY__EV_CONNECTION,
+    EDDY__EV_LISTENING,
+    EDDY__EV_TIMEOUT,
+    EDDY__EV_DRAIN,
+    EDDY__EV_FD,
+    EDDY__EV_NEW_LISTENER,
+    EDDY__EV_REMOVE_LISTENER,
+    EDDY__EV_BUILTIN_COUNT
+};
+
+/* Called for an 'error' that has no listener, with the event as listeners would get it. */
+typedef void (*eddy__uncaught_fn)(const eddy_event *ev, void *ctx);
+
+#include "emitter_struct.h" /* struct eddy_emitter, owned by src/emitter */
+
+/* Prepares an emitter embedded as the FIRST member of a server or socket (so that
+ * eddy_emitter_of(object) can find it). target goes into every event's .target.
+ * uncaught (NULL: print one line on stderr) receives 'error' events nobody listens to.
+ * Never allocates. */
+void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
+                        void *uncaught_ctx);
+
+/* Releases every listener without emitting anything. The emitter may be initialised
+ * again afterwards. Must not be called while an emit on it is running: the owner frees
+ * its object only after its last emit returned. */
+void eddy__emitter_dispose(eddy_emitter *e);
+
+/* True while an emit (or a call that emits, like eddy_on with 'newListener' listeners) is
+ * running on the emitter: its owner must wait before eddy__emitter_dispose. */
+bool eddy__emitter_busy(const eddy_emitter *e);
+
+/* eddy_emit for a built-in event, without any string comparison. ev may be NULL. */
+int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, const eddy_event *ev);
+
+/* eddy_listener_count for a built-in event; O(1). */
+size_t eddy__listener_count_id(const eddy_emitter *e, enum eddy__event_id id);
+
+/* The listener API with a built-in event id, for the library's own
+ * once-listeners (on_connect, on_close...). Same returns as the string versions. */
+int eddy__on_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx, bool once);
+int eddy__off_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx);
+
+/* The interned name of a built-in event ("data"...). */
+const char *eddy__event_name(enum eddy__event_id id);
+
+#endif

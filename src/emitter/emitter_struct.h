@@ -1,0 +1,27 @@
+/* struct eddy_emitter, visible to the library so that servers and sockets can embed it as
+ * their first member (eddy_emitter_of relies on that). It is plain data: an emitter that
+ * never had a listener is these 40 bytes (on LP64) and nothing on the heap. Everything
+ * that exists only once a listener does lives behind `table` (see emitter.c). */
+#ifndef EDDY_EMITTER_STRUCT_H
+#define EDDY_EMITTER_STRUCT_H
+
+#include <stdint.h>
+
+struct eddy__emitter_table;
+
+struct eddy_emitter {
+    struct eddy__emitter_table *table; /* NULL until the first listener is added */
+    void *target;                      /* copied into every event's .target */
+    eddy__uncaught_fn uncaught;        /* an 'error' nobody listens to; NULL: print it */
+    void *uncaught_ctx;
+    /* Kept here, not in the table, so that it can be set before any listener exists
+     * without allocating. */
+    uint32_t max_listeners; /* 0: unlimited */
+    /* Emits (and listener calls that emit events) in progress. While it is non-zero,
+     * removed listeners are only marked, and a free is deferred until it drops to 0. */
+    unsigned depth : 30;
+    unsigned free_pending : 1; /* eddy_emitter_free was called during an emit */
+    unsigned standalone : 1;   /* made by eddy_emitter_new: eddy_emitter_free may free it */
+};
+
+#endif

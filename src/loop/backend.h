@@ -1,0 +1,24 @@
+/* The readiness backend: one file each (backend_epoll.c, backend_kqueue.c,
+ * backend_poll.c), chosen at compile time. Nothing backend-specific lives elsewhere. */
+#ifndef EDDY_LOOP_BACKEND_H
+#define EDDY_LOOP_BACKEND_H
+
+#include "loop_internal.h"
+
+/* Creates loop->backend. 0 or a negative errno. */
+int eddy__backend_init(eddy_loop *loop);
+void eddy__backend_free(eddy_loop *loop);
+
+/* Tells the kernel that io now wants io->events (it had io->registered). */
+int eddy__backend_update(eddy_loop *loop, eddy__io *io);
+
+/* Forgets io at once: its fd is about to be closed. */
+void eddy__backend_forget(eddy_loop *loop, eddy__io *io);
+
+/* Waits up to timeout_ms (-1: forever) and fills loop->fired / loop->fired_len.
+ * 0, or a negative errno other than EINTR (EINTR is an empty batch). */
+int eddy__backend_poll(eddy_loop *loop, int timeout_ms);
+
+const char *eddy__backend_name(void);
+
+#endif

@@ -1,0 +1,128 @@
+/* The epoll backend (Linux). */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "common/alloc.h"
+
+struct eddy__backend_state {
+    int epfd;
+    int cap;
+    struct epoll_event events[]; /* the kernel's batch, translated into loop->fired */
+};
+
+enum { EPOLL_BATCH = 1024 };
+
+int eddy__backend_init(eddy_loop *loop)
+{
+    eddy__backend_state *b =
+        eddy__malloc(sizeof *b + EPOLL_BATCH * sizeof(struct epoll_event));
+    if (!b)
+        return -ENOMEM;
+    loop->fired = eddy__malloc(EPOLL_BATCH * sizeof *loop->fired);
+    if (!loop->fired) {
+        eddy__free(b);
+        return -ENOMEM;
+    }
+    b->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (b->epfd < 0) {
+        int err = -errno;
+        eddy__free(loop->fired);
+        loop->fired = NULL;
+        eddy__free(b);
+        return err;
+    }
+    b->cap = EPOLL_BATCH;
+    loop->fired_cap = EPOLL_BATCH;
+    loop->backend = b;
+    return 0;
+}
+
+void eddy__backend_free(eddy_loop *loop)
+{
+    if (!loop->backend)
+        return;
+    close(loop->backend->epfd);
+    eddy__free(loop->backend);
+    eddy__free(loop->fired);
+    loop->backend = NULL;
+    loop->fired = NULL;
+}
+
+static uint32_t epoll_mask(unsigned events)
+{
+    return (events & EDDY__READABLE ? EPOLLIN : 0) | (events & EDDY__WRITABLE ? EPOLLOUT : 0);
+}
+
+int eddy__backend_update(eddy_loop *loop, eddy__io *io)
+{
+    int epfd = loop->backend->epfd;
+    /* The registration carries the watcher's address, not the fd number: an fd closed
+     * and reused within one batch must never reach the new owner through an old event
+     * (see eddy__io_close, which also drops the old watcher's events from the batch). */
+    struct epoll_event ev = {.events = epoll_mask(io->events), .data.ptr = io};
+    int op;
+    if (io->events == 0)
+        op = EPOLL_CTL_DEL;
+    else if (io->registered == 0)
+        op = EPOLL_CTL_ADD;
+    else
+        op = EPOLL_CTL_MOD;
+    if (epoll_ctl(epfd, op, io->fd, &ev) == 0)
+        return 0;
+    /* EEXIST: the kernel still knows the fd, e.g. because a dup of it kept the old
+     * registration alive after we closed our copy (epoll tracks open file descriptions,
+     * not fd numbers). Take the registration over. ENOENT on MOD: the opposite. */
+    if (op == EPOLL_CTL_ADD && errno == EEXIST)
+        return epoll_ctl(epfd, EPOLL_CTL_MOD, io->fd, &ev) == 0 ? 0 : -errno;
+    if (op == EPOLL_CTL_MOD && errno == ENOENT)
+        return epoll_ctl(epfd, EPOLL_CTL_ADD, io->fd, &ev) == 0 ? 0 : -errno;
+    if (op == EPOLL_CTL_DEL && (errno == ENOENT || errno == EBADF))
+        return 0;
+    return -errno;
+}
+
+void eddy__backend_forget(eddy_loop *loop, eddy__io *io)
+{
+    /* Deregister explicitly before the close: closing our fd does not remove the
+     * registration while another descriptor (a dup, a forked child's copy) shares the
+     * open file description, and events for it would keep arriving with a dangling
+     * pointer. */
+    if (io->registered) {
+        struct epoll_event ev = {0};
+        epoll_ctl(loop->backend->epfd, EPOLL_CTL_DEL, io->fd, &ev);
+    }
+}
+
+int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
+{
+    eddy__backend_state *b = loop->backend;
+    int n = epoll_wait(b->epfd, b->events, b->cap, timeout_ms);
+    if (n < 0) {
+        loop->fired_len = 0;
+        /* EINTR: a signal arrived; the caller recomputes its timeout and goes on. */
+        return errno == EINTR ? 0 : -errno;
+    }
+    for (int i = 0; i < n; i++) {
+        uint32_t e = b->events[i].events;
+        unsigned revents = 0;
+        if (e & (EPOLLIN | EPOLLRDHUP))
+            revents |= EDDY__READABLE;
+        if (e & EPOLLOUT)
+            revents |= EDDY__WRITABLE;
+        /* Errors and hang-ups are reported as both, so the owner's own read or write
+         * call picks up the exact error code. */
+        if (e & (EPOLLERR | EPOLLHUP))
+            revents |= EDDY__READABLE | EDDY__WRITABLE;
+        loop->fired[i].io = b->events[i].data.ptr;
+        loop->fired[i].revents = revents;
+    }
+    loop->fired_len = n;
+    return 0;
+}
+
+const char *eddy__backend_name(void)
+{
+    return "epoll";
+}

@@ -1,0 +1,341 @@
+/* The reactor: one iteration is timers, pending calls, I/O, immediates, then the release
+ * of objects that closed (the one place where memory of live objects is freed, so no
+ * callback of the iteration can see a freed object). */
+#include <errno.h>
+#include <limits.h>
+#include <time.h>
+
+#include "backend.h"
+#include "common/alloc.h"
+#include "loop_internal.h"
+
+uint64_t eddy__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void eddy__loop_update_time(eddy_loop *loop)
+{
+    loop->now_ns = eddy__clock_ns();
+}
+
+eddy_loop *eddy_loop_new(void)
+{
+    eddy_loop *loop = eddy__calloc(1, sizeof *loop);
+    if (!loop)
+        return NULL;
+    eddy__queue_init(&loop->immediates);
+    eddy__queue_init(&loop->changes);
+    eddy__queue_init(&loop->pending);
+    eddy__queue_init(&loop->releases);
+    if (eddy__backend_init(loop) < 0) {
+        eddy__free(loop);
+        return NULL;
+    }
+    if (eddy__post_init(loop) < 0) {
+        eddy__backend_free(loop);
+        eddy__free(loop);
+        return NULL;
+    }
+    eddy__loop_update_time(loop);
+    return loop;
+}
+
+int eddy_loop_free(eddy_loop *loop)
+{
+    if (!loop)
+        return 0;
+    if (loop->running || loop->handles > 0)
+        return -EBUSY;
+    /* Objects that closed during the last iteration may still wait for release. */
+    while (!eddy__queue_empty(&loop->releases)) {
+        eddy__queue *q = loop->releases.next;
+        eddy__queue_remove(q);
+        eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
+        d->fn(d);
+    }
+    eddy__post_free(loop);
+    eddy__timers_free(loop);
+    for (unsigned i = 0; i < 2; i++)
+        eddy__free(loop->scratch[i].ptr);
+    eddy__backend_free(loop);
+    eddy__free(loop);
+    return 0;
+}
+
+uint64_t eddy_loop_now(const eddy_loop *loop)
+{
+    return loop ? loop->now_ns / 1000000u : 0;
+}
+
+const char *eddy_loop_backend(const eddy_loop *loop)
+{
+    (void)loop;
+    return eddy__backend_name();
+}
+
+void eddy_loop_stop(eddy_loop *loop)
+{
+    if (loop)
+        loop->stop_requested = true;
+}
+
+void eddy_loop_on_uncaught_error(eddy_loop *loop, eddy_listener fn, void *ctx)
+{
+    if (!loop)
+        return;
+    loop->uncaught_fn = fn;
+    loop->uncaught_ctx = fn ? ctx : NULL;
+}
+
+void eddy__loop_uncaught(const eddy_loop *loop, eddy_listener *fn, void **ctx)
+{
+    *fn = loop->uncaught_fn;
+    *ctx = loop->uncaught_ctx;
+}
+
+void eddy__handle_add(eddy_loop *loop)
+{
+    loop->handles++;
+}
+
+void eddy__handle_remove(eddy_loop *loop)
+{
+    loop->handles--;
+}
+
+void eddy__loop_ref(eddy_loop *loop)
+{
+    loop->active_refs++;
+}
+
+void eddy__loop_unref(eddy_loop *loop)
+{
+    loop->active_refs--;
+}
+
+void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size)
+{
+    if (loop->scratch[slot].cap < size) {
+        void *p = eddy__realloc(loop->scratch[slot].ptr, size);
+        if (!p)
+            return NULL;
+        loop->scratch[slot].ptr = p;
+        loop->scratch[slot].cap = size;
+    }
+    return loop->scratch[slot].ptr;
+}
+
+/* ---- deferred calls ---- */
+
+void eddy__deferred_init(eddy__deferred *d, void (*fn)(eddy__deferred *d))
+{
+    eddy__queue_init(&d->node);
+    d->fn = fn;
+}
+
+void eddy__defer(eddy_loop *loop, eddy__deferred *d)
+{
+    if (eddy__queue_empty(&d->node))
+        eddy__queue_insert_tail(&loop->pending, &d->node);
+}
+
+void eddy__defer_cancel(eddy__deferred *d)
+{
+    eddy__queue_remove(&d->node);
+}
+
+bool eddy__deferred_queued(const eddy__deferred *d)
+{
+    return !eddy__queue_empty(&d->node);
+}
+
+void eddy__release(eddy_loop *loop, eddy__deferred *d, void (*fn)(eddy__deferred *d))
+{
+    eddy__queue_remove(&d->node);
+    d->fn = fn;
+    eddy__queue_insert_tail(&loop->releases, &d->node);
+}
+
+/* Runs pending calls until none is left, including those they queue (like Node's
+ * nextTick queue). Each node is unlinked before its call, so it may queue itself again. */
+static void run_pending(eddy_loop *loop)
+{
+    while (!eddy__queue_empty(&loop->pending)) {
+        eddy__queue *q = loop->pending.next;
+        eddy__queue_remove(q);
+        eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
+        d->fn(d);
+    }
+}
+
+static void run_releases(eddy_loop *loop)
+{
+    eddy__queue batch;
+    eddy__queue_init(&batch);
+    eddy__queue_move(&loop->releases, &batch);
+    while (!eddy__queue_empty(&batch)) {
+        eddy__queue *q = batch.next;
+        eddy__queue_remove(q);
+        eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
+        d->fn(d);
+    }
+}
+
+/* ---- I/O watchers ---- */
+
+void eddy__io_init(eddy__io *io, eddy_loop *loop, int fd, eddy__io_cb cb)
+{
+    io->fd = fd;
+    io->events = 0;
+    io->registered = 0;
+    io->cb = cb;
+    io->loop = loop;
+    eddy__queue_init(&io->change_node);
+}
+
+static void io_changed(eddy__io *io)
+{
+    if (io->events != io->registered) {
+        if (eddy__queue_empty(&io->change_node))
+            eddy__queue_insert_tail(&io->loop->changes, &io->change_node);
+    } else {
+        eddy__queue_remove(&io->change_node);
+    }
+}
+
+void eddy__io_start(eddy__io *io, unsigned events)
+{
+    io->events |= events;
+    io_changed(io);
+}
+
+void eddy__io_stop(eddy__io *io, unsigned events)
+{
+    io->events &= ~events;
+    io_changed(io);
+}
+
+void eddy__io_close(eddy__io *io)
+{
+    eddy_loop *loop = io->loop;
+    if (io->fd < 0)
+        return;
+    eddy__backend_forget(loop, io);
+    eddy__queue_remove(&io->change_node);
+    /* The current batch may still hold events for this watcher (closed by a callback
+     * earlier in the batch). Drop them: the owner may reuse the watcher for a new fd
+     * before the batch is over, and the old events must not reach it. */
+    for (int i = 0; i < loop->fired_len; i++)
+        if (loop->fired[i].io == io)
+            loop->fired[i].io = NULL;
+    io->fd = -1;
+    io->events = 0;
+    io->registered = 0;
+}
+
+static int apply_changes(eddy_loop *loop)
+{
+    int first_err = 0;
+    while (!eddy__queue_empty(&loop->changes)) {
+        eddy__queue *q = loop->changes.next;
+        eddy__queue_remove(q);
+        eddy__io *io = EDDY__CONTAINER_OF(q, eddy__io, change_node);
+        int err = eddy__backend_update(loop, io);
+        if (err == 0)
+            io->registered = io->events;
+        else if (!first_err)
+            first_err = err;
+    }
+    return first_err;
+}
+
+static void dispatch_io(eddy_loop *loop)
+{
+    for (int i = 0; i < loop->fired_len; i++) {
+        eddy__io *io = loop->fired[i].io;
+        if (!io || io->fd < 0)
+            continue; /* closed earlier in this batch */
+        /* An event the owner stopped wanting earlier in the batch is stale. Errors are
+         * reported as both directions, so one wanted direction is enough. */
+        unsigned revents = loop->fired[i].revents & io->events;
+        if (revents)
+            io->cb(io, revents);
+        run_pending(loop);
+    }
+    loop->fired_len = 0;
+}
+
+/* ---- running ---- */
+
+static bool loop_alive(eddy_loop *loop)
+{
+    return loop->active_refs > 0 || !eddy__queue_empty(&loop->pending) ||
+           !eddy__queue_empty(&loop->releases) || eddy__post_alive(loop);
+}
+
+static int poll_timeout_ms(eddy_loop *loop, eddy_run_mode mode)
+{
+    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested || !loop_alive(loop) ||
+        !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending))
+        return 0;
+    uint64_t ns = eddy__timers_next_ns(loop);
+    if (ns == UINT64_MAX)
+        return -1;
+    /* Round up: waking before the deadline would only spin, and a timer never fires
+     * early anyway because its deadline is compared with the clock. */
+    uint64_t ms = (ns + 999999u) / 1000000u;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
+{
+    if (!loop || (mode != EDDY_RUN_DEFAULT && mode != EDDY_RUN_ONCE && mode != EDDY_RUN_NOWAIT))
+        return -EINVAL;
+    if (loop->running)
+        return -EBUSY;
+    loop->running = true;
+    int err = 0;
+    eddy__loop_update_time(loop);
+    bool alive = loop_alive(loop);
+    if (!alive)
+        run_releases(loop);
+    while (alive && !loop->stop_requested) {
+        eddy__loop_update_time(loop);
+        eddy__timers_run(loop);
+        run_pending(loop);
+
+        err = apply_changes(loop);
+        if (err < 0)
+            break;
+        /* The callbacks above took time: a timeout computed from the time read before
+         * them would oversleep by that much. */
+        eddy__loop_update_time(loop);
+        err = eddy__backend_poll(loop, poll_timeout_ms(loop, mode));
+        if (err < 0)
+            break;
+        eddy__loop_update_time(loop);
+        dispatch_io(loop);
+        run_pending(loop);
+
+        if (mode != EDDY_RUN_DEFAULT) {
+            /* A single turn should fire what became due while it waited. */
+            eddy__timers_run(loop);
+            run_pending(loop);
+        }
+        eddy__immediates_run(loop);
+        run_pending(loop);
+        run_releases(loop);
+
+        alive = loop_alive(loop);
+        if (mode != EDDY_RUN_DEFAULT)
+            break;
+    }
+    loop->stop_requested = false;
+    loop->running = false;
+    if (err < 0)
+        return err;
+    return loop_alive(loop) ? 1 : 0;
+}

@@ -1,0 +1,162 @@
+/* The loop as the rest of the library sees it: I/O watchers embedded in their owners,
+ * timers that can be embedded too, and two deferred queues. src/loop knows nothing of
+ * sockets or emitters. */
+#ifndef EDDY_LOOP_INTERNAL_H
+#define EDDY_LOOP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/queue.h"
+#include "eddy/emitter.h"
+#include "eddy/loop.h"
+
+enum { EDDY__READABLE = 1, EDDY__WRITABLE = 2 };
+
+typedef struct eddy__io eddy__io;
+typedef void (*eddy__io_cb)(eddy__io *io, unsigned revents);
+
+/* A file descriptor watched for readiness. Embedded in its owner; the loop never frees
+ * it. revents given to cb are EDDY__READABLE/EDDY__WRITABLE; an error or hang-up on the
+ * fd reports both, so that the owner's next read or write sees the error. */
+struct eddy__io {
+    int fd;              /* -1 once closed */
+    unsigned events;     /* what the owner wants now */
+    unsigned registered; /* what the backend was last told */
+    eddy__io_cb cb;
+    eddy_loop *loop;
+    eddy__queue change_node; /* queued while events != registered */
+};
+
+/* A timer. Public timers are allocated; the library embeds its own (socket idle timers,
+ * retries) and starts/stops them with the eddy__timer_* calls. */
+struct eddy_timer {
+    uint64_t deadline_ns;
+    uint64_t seq;        /* set order: breaks ties between equal deadlines */
+    uint64_t interval_ns;/* 0: a timeout */
+    void (*fn)(void *arg);
+    void *arg;
+    eddy_loop *loop;
+    eddy__queue immediate_node;
+    uint32_t heap_index; /* EDDY__TIMER_NOT_QUEUED when not in the heap */
+    uint8_t flags;
+};
+
+#define EDDY__TIMER_NOT_QUEUED UINT32_MAX
+
+/* A deferred call: runs fn(node) on the loop thread, soon. Embedded in its owner. */
+typedef struct eddy__deferred {
+    eddy__queue node;
+    void (*fn)(struct eddy__deferred *d);
+} eddy__deferred;
+
+typedef struct eddy__backend_state eddy__backend_state;
+
+typedef struct {
+    eddy__io *io;
+    unsigned revents;
+} eddy__fired;
+
+struct eddy_loop {
+    uint64_t now_ns; /* monotonic, read at the start of each phase */
+    eddy__backend_state *backend;
+
+    /* timers: a binary min-heap ordered by (deadline_ns, seq) */
+    struct eddy_timer **heap;
+    uint32_t heap_len, heap_cap;
+    uint64_t timer_seq;
+    eddy__queue immediates;
+
+    eddy__queue changes;  /* io watchers whose interest changed this iteration */
+    eddy__queue pending;  /* deferred calls: run after each phase, like nextTick */
+    eddy__queue releases; /* deferred calls that free memory: run at the very end */
+
+    eddy__fired *fired; /* the batch being dispatched */
+    int fired_len, fired_cap;
+
+    size_t active_refs; /* referenced live handles: keep DEFAULT running */
+    size_t handles;     /* all live handles (timers, servers, sockets): -EBUSY for free */
+    bool stop_requested;
+    bool running;
+
+    /* eddy_loop_post */
+    pthread_mutex_t post_lock;
+    eddy__queue posts;
+    atomic_size_t posts_pending;
+    atomic_int post_signaled;
+    int post_fd_read, post_fd_write; /* eventfd: the same fd twice */
+    eddy__io post_io;
+
+    eddy_listener uncaught_fn;
+    void *uncaught_ctx;
+
+    /* Buffers lent to the layers above for the span of one callback (the read buffer
+     * every socket of the loop shares, decoded text). */
+    struct {
+        void *ptr;
+        size_t cap;
+    } scratch[2];
+};
+
+/* the monotonic clock, read now */
+uint64_t eddy__clock_ns(void);
+void eddy__loop_update_time(eddy_loop *loop);
+
+/* I/O watchers. Interest changes are queued and given to the backend once per
+ * iteration, just before it polls: a socket that asks for writability and gets its
+ * queue flushed in the same iteration costs no syscall. */
+void eddy__io_init(eddy__io *io, eddy_loop *loop, int fd, eddy__io_cb cb);
+void eddy__io_start(eddy__io *io, unsigned events);
+void eddy__io_stop(eddy__io *io, unsigned events);
+/* Forgets the fd (deregistered at once) before the owner closes it. Events for it that
+ * are still in the current batch are dropped. */
+void eddy__io_close(eddy__io *io);
+
+/* Embedded timers (also used by the public ones). */
+void eddy__timer_init(struct eddy_timer *t, eddy_loop *loop);
+/* Schedules (or reschedules) fn(arg) at now + delay_ns (fresh clock). Referenced unless
+ * unref was called. 0 or -ENOMEM. */
+int eddy__timer_start(struct eddy_timer *t, uint64_t delay_ns, void (*fn)(void *), void *arg);
+/* Schedules at an absolute deadline on the eddy__clock_ns() scale. */
+int eddy__timer_start_at(struct eddy_timer *t, uint64_t deadline_ns, void (*fn)(void *),
+                         void *arg);
+void eddy__timer_stop(struct eddy_timer *t);
+bool eddy__timer_active(const struct eddy_timer *t);
+void eddy__timer_set_ref(struct eddy_timer *t, bool ref);
+void eddy__timers_run(eddy_loop *loop);
+bool eddy__immediates_run(eddy_loop *loop); /* true if any ran */
+/* ns until the next referenced-or-not timer, UINT64_MAX when none */
+uint64_t eddy__timers_next_ns(const eddy_loop *loop);
+void eddy__timers_free(eddy_loop *loop);
+
+/* Handle accounting, for the owners of I/O (servers and sockets). */
+void eddy__handle_add(eddy_loop *loop);    /* a new live object */
+void eddy__handle_remove(eddy_loop *loop); /* it is gone */
+void eddy__loop_ref(eddy_loop *loop);
+void eddy__loop_unref(eddy_loop *loop);
+
+/* Runs d->fn(d) soon on the loop thread (after the current callback's phase). Queuing a
+ * node that is already queued does nothing. */
+void eddy__defer(eddy_loop *loop, eddy__deferred *d);
+void eddy__defer_cancel(eddy__deferred *d);
+bool eddy__deferred_queued(const eddy__deferred *d);
+/* Runs fn(d) at the end of the iteration, after every callback: where objects die.
+ * d (unqueued from the pending calls) is reused, with fn as its new function. */
+void eddy__release(eddy_loop *loop, eddy__deferred *d, void (*fn)(eddy__deferred *d));
+void eddy__deferred_init(eddy__deferred *d, void (*fn)(eddy__deferred *d));
+
+/* The uncaught-error hook of eddy_loop_on_uncaught_error (fn NULL: the default). */
+void eddy__loop_uncaught(const eddy_loop *loop, eddy_listener *fn, void **ctx);
+
+/* A buffer of at least size bytes, owned by the loop and valid until the next call
+ * with the same slot (0 or 1). NULL on -ENOMEM. */
+void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size);
+
+/* post.c */
+int eddy__post_init(eddy_loop *loop);
+void eddy__post_free(eddy_loop *loop);
+bool eddy__post_alive(eddy_loop *loop);
+
+#endif

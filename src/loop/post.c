@@ -1,0 +1,122 @@
+/* eddy_loop_post: the one thread-safe call. Posts are queued under a mutex and the loop
+ * is woken through an eventfd (a pipe where there is no eventfd). Only the first post
+ * after the loop drained the queue writes to the fd: a burst of posts costs one wakeup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
+
+#include "common/alloc.h"
+#include "loop_internal.h"
+
+struct post {
+    eddy__queue node;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void post_drain(eddy__io *io, unsigned revents)
+{
+    eddy_loop *loop = io->loop;
+    (void)revents;
+    uint64_t buf[8];
+    /* Reset the flag before taking the queue: a post that lands after the swap below
+     * writes to the fd again, so no wakeup is lost. */
+    atomic_store(&loop->post_signaled, 0);
+    while (read(loop->post_fd_read, buf, sizeof buf) > 0) {
+        if (loop->post_fd_read == loop->post_fd_write)
+            break; /* an eventfd resets with one read */
+    }
+    eddy__queue batch;
+    eddy__queue_init(&batch);
+    pthread_mutex_lock(&loop->post_lock);
+    eddy__queue_move(&loop->posts, &batch);
+    pthread_mutex_unlock(&loop->post_lock);
+    while (!eddy__queue_empty(&batch)) {
+        struct post *p = EDDY__CONTAINER_OF(batch.next, struct post, node);
+        eddy__queue_remove(&p->node);
+        void (*fn)(void *) = p->fn;
+        void *arg = p->arg;
+        eddy__free(p);
+        atomic_fetch_sub(&loop->posts_pending, 1);
+        fn(arg);
+    }
+}
+
+int eddy__post_init(eddy_loop *loop)
+{
+    int fds[2];
+#ifdef __linux__
+    fds[0] = fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fds[0] < 0)
+        return -errno;
+#else
+    if (pipe(fds) < 0)
+        return -errno;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+    }
+#endif
+    int err = pthread_mutex_init(&loop->post_lock, NULL);
+    if (err) {
+        close(fds[0]);
+        if (fds[1] != fds[0])
+            close(fds[1]);
+        return -err;
+    }
+    loop->post_fd_read = fds[0];
+    loop->post_fd_write = fds[1];
+    eddy__queue_init(&loop->posts);
+    atomic_init(&loop->posts_pending, 0);
+    atomic_init(&loop->post_signaled, 0);
+    /* Not a handle: an idle loop with nothing posted may end. */
+    eddy__io_init(&loop->post_io, loop, fds[0], post_drain);
+    eddy__io_start(&loop->post_io, EDDY__READABLE);
+    return 0;
+}
+
+void eddy__post_free(eddy_loop *loop)
+{
+    eddy__io_close(&loop->post_io);
+    while (!eddy__queue_empty(&loop->posts)) {
+        struct post *p = EDDY__CONTAINER_OF(loop->posts.next, struct post, node);
+        eddy__queue_remove(&p->node);
+        eddy__free(p);
+    }
+    pthread_mutex_destroy(&loop->post_lock);
+    close(loop->post_fd_read);
+    if (loop->post_fd_write != loop->post_fd_read)
+        close(loop->post_fd_write);
+}
+
+bool eddy__post_alive(eddy_loop *loop)
+{
+    return atomic_load(&loop->posts_pending) > 0;
+}
+
+int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
+{
+    if (!loop || !fn)
+        return -EINVAL;
+    struct post *p = eddy__malloc(sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->fn = fn;
+    p->arg = arg;
+    pthread_mutex_lock(&loop->post_lock);
+    eddy__queue_insert_tail(&loop->posts, &p->node);
+    atomic_fetch_add(&loop->posts_pending, 1);
+    pthread_mutex_unlock(&loop->post_lock);
+    if (atomic_exchange(&loop->post_signaled, 1) == 0) {
+        uint64_t one = 1;
+        ssize_t n;
+        do
+            n = write(loop->post_fd_write, &one, sizeof one);
+        while (n < 0 && errno == EINTR);
+        /* EAGAIN: the counter or pipe is full, so the loop is already due to wake. */
+    }
+    return 0;
+}

@@ -1,0 +1,1169 @@
+/* net.Socket.
+ *
+ * Life of a socket: created (by eddy_socket_new, a connect, or an accept), then
+ * connecting, connected, possibly half-closed in either direction, then destroyed: the
+ * fd is closed at once, and 'error' (if any) and 'close' are emitted from the loop's
+ * pending phase, never from inside the call that destroyed it. The memory goes in the
+ * loop's release phase after 'close' returned: a listener can destroy its own socket, or
+ * any other, and no callback of the iteration sees freed memory.
+ *
+ * Hot path (an echo): readiness, one read into the loop's shared buffer, 'data', and the
+ * reply's write goes straight to the kernel when nothing is queued: no allocation, no
+ * copy, no epoll_ctl. Only what the kernel does not take is copied into a queue; queued
+ * writes go out together in one sendmsg (coalesced) when the socket is writable again.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "encoding.h"
+#include "net_internal.h"
+
+enum {
+    S_CONNECTING = 1u << 0,
+    S_CONNECTED = 1u << 1,
+    S_READ_ENDED = 1u << 2,  /* the peer's FIN was seen */
+    S_END_CALLED = 1u << 3,  /* our side takes no more writes */
+    S_SHUT = 1u << 4,        /* our FIN was sent */
+    S_DESTROYED = 1u << 5,   /* fd closed, 'close' pending or emitted */
+    S_CLOSE_EMITTED = 1u << 6,
+    S_PAUSED = 1u << 7,
+    S_REFERENCED = 1u << 8,
+    S_HOLDS_REF = 1u << 9,   /* counted in the loop's active references */
+    S_NEED_DRAIN = 1u << 10, /* a write returned false: 'drain' when the queue empties */
+    S_DRAIN_PENDING = 1u << 11,
+    S_CONNECT_PENDING = 1u << 12,
+    S_HALF_OPEN = 1u << 13,
+    S_NO_DELAY = 1u << 14,
+    S_KEEPALIVE = 1u << 15,
+    S_DECODING = 1u << 16,
+    S_UNIX = 1u << 17,
+    S_LOCAL_CACHED = 1u << 18,
+    S_PEER_CACHED = 1u << 19,
+};
+
+enum {
+    DEFAULT_HIGH_WATER_MARK = 16 * 1024,
+    READ_BUFFER_SIZE = 64 * 1024,
+    READS_PER_WAKEUP = 8, /* a fast sender cannot starve the other sockets */
+    IOVS_PER_SEND = 64,
+};
+
+struct write_req {
+    eddy__queue node;
+    eddy_write_cb cb;
+    void *ctx;
+    size_t len, off;
+    int status;
+    int send_fd; /* -1, or a descriptor to pass with the first byte */
+    unsigned char bytes[];
+};
+
+struct eddy_socket {
+    eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
+    eddy_loop *loop;
+    eddy__io io;
+    eddy_server *server; /* the server that accepted it, or NULL */
+    uint32_t flags;
+    int error;
+    const char *error_syscall;
+    size_t high_water_mark;
+    size_t queued; /* bytes in writes */
+    eddy__queue writes; /* not yet fully taken by the kernel */
+    eddy__queue done;   /* taken (or failed): callbacks due */
+    uint64_t bytes_read, bytes_written;
+    eddy__deferred tick;
+    struct eddy_timer idle;
+    uint64_t timeout_ns, last_active_ns;
+    uint64_t keepalive_ms;
+    eddy__decoder decoder;
+    eddy__sockaddr peer, local;
+    socklen_t peer_len, local_len;
+};
+
+static void socket_tick(eddy__deferred *d);
+static void socket_on_io(eddy__io *io, unsigned revents);
+static void socket_destroy(eddy_socket *s, int err, const char *syscall);
+
+/* ---- small helpers ---- */
+
+static bool has(const eddy_socket *s, uint32_t f)
+{
+    return (s->flags & f) != 0;
+}
+
+static void schedule_tick(eddy_socket *s)
+{
+    eddy__defer(s->loop, &s->tick);
+}
+
+/* An open socket (connecting or connected, not destroyed) that is referenced keeps the
+ * loop alive. */
+static void sync_ref(eddy_socket *s)
+{
+    bool want = has(s, S_REFERENCED) && s->io.fd >= 0 && !has(s, S_DESTROYED);
+    if (want == has(s, S_HOLDS_REF))
+        return;
+    if (want) {
+        eddy__loop_ref(s->loop);
+        s->flags |= S_HOLDS_REF;
+    } else {
+        eddy__loop_unref(s->loop);
+        s->flags &= ~S_HOLDS_REF;
+    }
+}
+
+static void sync_reading(eddy_socket *s)
+{
+    if (has(s, S_CONNECTED) && !has(s, S_PAUSED | S_READ_ENDED | S_DESTROYED))
+        eddy__io_start(&s->io, EDDY__READABLE);
+    else if (s->io.fd >= 0)
+        eddy__io_stop(&s->io, EDDY__READABLE);
+}
+
+static void socket_uncaught(const eddy_event *ev, void *ctx)
+{
+    eddy_socket *s = ctx;
+    eddy_listener fn;
+    void *uctx;
+    eddy__loop_uncaught(s->loop, &fn, &uctx);
+    if (fn) {
+        fn(ev, uctx);
+        return;
+    }
+    fprintf(stderr, "eddy: unhandled 'error' on a socket: %s (%s) [%s]\n",
+            eddy_err_name(ev->u.error.code), eddy_strerror(ev->u.error.code),
+            ev->u.error.syscall ? ev->u.error.syscall : "?");
+    eddy_socket_destroy(s);
+}
+
+static void emit_error(eddy_socket *s, int code, const char *syscall)
+{
+    eddy_event ev = {0};
+    ev.u.error.code = code;
+    ev.u.error.syscall = syscall;
+    eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+}
+
+/* ---- the idle timer ----
+ * Activity only stores the loop's time in last_active_ns: no heap operation per read or
+ * write. When the timer fires, it checks whether the socket was really idle for the
+ * whole period and, if not, sleeps again until the new deadline. */
+
+static void idle_fire(void *arg)
+{
+    eddy_socket *s = arg;
+    if (has(s, S_DESTROYED) || s->timeout_ns == 0)
+        return;
+    uint64_t due = s->last_active_ns + s->timeout_ns;
+    if (due > s->loop->now_ns) {
+        eddy__timer_start_at(&s->idle, due, idle_fire, s);
+        return;
+    }
+    /* Once per idle period: the timer stays off until the next activity. */
+    eddy__emit_id(&s->emitter, EDDY__EV_TIMEOUT, NULL);
+}
+
+static void touch(eddy_socket *s)
+{
+    s->last_active_ns = s->loop->now_ns;
+    if (s->timeout_ns && !eddy__timer_active(&s->idle) && !has(s, S_DESTROYED))
+        eddy__timer_start_at(&s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+}
+
+/* ---- creation and release ---- */
+
+static eddy_socket *socket_alloc(eddy_loop *loop)
+{
+    eddy_socket *s = eddy__calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->loop = loop;
+    eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
+    eddy__io_init(&s->io, loop, -1, socket_on_io);
+    s->flags = S_REFERENCED;
+    s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
+    eddy__queue_init(&s->writes);
+    eddy__queue_init(&s->done);
+    eddy__deferred_init(&s->tick, socket_tick);
+    eddy__timer_init(&s->idle, loop);
+    eddy__timer_set_ref(&s->idle, false);
+    eddy__decoder_init(&s->decoder, EDDY_ENC_BUFFER);
+    eddy__handle_add(loop);
+    return s;
+}
+
+static void run_write_callbacks(eddy_socket *s)
+{
+    while (!eddy__queue_empty(&s->done)) {
+        struct write_req *r = EDDY__CONTAINER_OF(s->done.next, struct write_req, node);
+        eddy__queue_remove(&r->node);
+        eddy_write_cb cb = r->cb;
+        void *ctx = r->ctx;
+        int status = r->status;
+        eddy__free(r);
+        if (cb)
+            cb(s, status, ctx);
+    }
+}
+
+static void socket_release(eddy__deferred *d)
+{
+    eddy_socket *s = EDDY__CONTAINER_OF(d, eddy_socket, tick);
+    run_write_callbacks(s); /* those queued by 'close' listeners */
+    eddy__emitter_dispose(&s->emitter);
+    eddy__handle_remove(s->loop);
+    eddy__free(s);
+}
+
+static void apply_options(eddy_socket *s)
+{
+    int fd = s->io.fd;
+    if (fd < 0 || has(s, S_UNIX))
+        return;
+    if (has(s, S_NO_DELAY)) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (has(s, S_KEEPALIVE)) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+#ifdef TCP_KEEPIDLE
+        if (s->keepalive_ms) {
+            int secs = (int)(s->keepalive_ms / 1000 ? s->keepalive_ms / 1000 : 1);
+            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+        }
+#endif
+    }
+}
+
+eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sockaddr *peer,
+                                   socklen_t peer_len, const eddy_server_options *opts)
+{
+    eddy_loop *loop = eddy__server_loop(server);
+    eddy_socket *s = socket_alloc(loop);
+    if (!s)
+        return NULL;
+    s->server = server;
+    s->io.fd = fd;
+    s->flags |= S_CONNECTED;
+    if (opts->allow_half_open)
+        s->flags |= S_HALF_OPEN;
+    if (opts->pause_on_connect)
+        s->flags |= S_PAUSED;
+    if (opts->high_water_mark)
+        s->high_water_mark = opts->high_water_mark;
+    if (peer->sa.sa_family == AF_UNIX)
+        s->flags |= S_UNIX;
+    memcpy(&s->peer, peer, peer_len);
+    s->peer_len = peer_len;
+    s->flags |= S_PEER_CACHED;
+    s->last_active_ns = loop->now_ns;
+    sync_reading(s);
+    sync_ref(s);
+    return s;
+}
+
+eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
+{
+    if (!loop)
+        return NULL;
+    int fd = opts ? opts->fd : -1;
+    if (fd >= 0) {
+        int type;
+        socklen_t tlen = sizeof type;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)
+            return NULL;
+        if (eddy__fd_prepare(fd) < 0)
+            return NULL;
+    }
+    eddy_socket *s = socket_alloc(loop);
+    if (!s)
+        return NULL;
+    if (opts) {
+        if (opts->allow_half_open)
+            s->flags |= S_HALF_OPEN;
+        if (opts->high_water_mark)
+            s->high_water_mark = opts->high_water_mark;
+        if (opts->type && strcmp(opts->type, "unix") == 0)
+            s->flags |= S_UNIX;
+    }
+    if (fd >= 0) {
+        s->io.fd = fd;
+        eddy__sockaddr local;
+        socklen_t len = sizeof local;
+        if (getsockname(fd, &local.sa, &len) == 0 && local.sa.sa_family == AF_UNIX)
+            s->flags |= S_UNIX;
+        s->flags |= S_CONNECTED;
+        s->last_active_ns = loop->now_ns;
+        sync_reading(s);
+        sync_ref(s);
+    }
+    return s;
+}
+
+/* ---- connecting ---- */
+
+static void socket_connected(eddy_socket *s)
+{
+    s->flags &= ~S_CONNECTING;
+    s->flags |= S_CONNECTED;
+    touch(s);
+    sync_reading(s);
+    if (!eddy__queue_empty(&s->writes))
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+    else
+        eddy__io_stop(&s->io, EDDY__WRITABLE);
+    eddy__emit_id(&s->emitter, EDDY__EV_CONNECT, NULL);
+    /* An end() made before the connection with nothing to flush: send the FIN now. */
+    if (has(s, S_END_CALLED) && !has(s, S_DESTROYED | S_SHUT) && eddy__queue_empty(&s->writes))
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+}
+
+static void finish_connect(eddy_socket *s)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == EINPROGRESS)
+        return;
+    if (err) {
+        socket_destroy(s, -err, "connect");
+        return;
+    }
+    socket_connected(s);
+}
+
+static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, socklen_t len,
+                               eddy_listener on_connect, void *ctx)
+{
+    if (has(s, S_CONNECTING | S_CONNECTED | S_DESTROYED) || s->io.fd >= 0)
+        return -EINVAL;
+    if (on_connect) {
+        int err = eddy__on_id(&s->emitter, EDDY__EV_CONNECT, on_connect, ctx, true);
+        if (err < 0)
+            return err;
+    }
+    memcpy(&s->peer, addr, len);
+    s->peer_len = len;
+    s->flags |= S_PEER_CACHED | S_CONNECTING;
+    if (addr->sa.sa_family == AF_UNIX)
+        s->flags |= S_UNIX;
+    int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        /* EMFILE and friends: an 'error' event like every other connect failure */
+        socket_destroy(s, -errno, "connect");
+        return 0;
+    }
+    s->io.fd = fd;
+    sync_ref(s);
+    apply_options(s);
+    int r;
+    do
+        r = connect(fd, &addr->sa, len);
+    while (r < 0 && errno == EINTR);
+    if (r == 0) {
+        /* Done at once (UNIX sockets): 'connect' still comes from the loop. */
+        s->flags &= ~S_CONNECTING;
+        s->flags |= S_CONNECTED | S_CONNECT_PENDING;
+        schedule_tick(s);
+        return 0;
+    }
+    if (errno == EINPROGRESS || errno == EAGAIN) {
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+        return 0;
+    }
+    socket_destroy(s, -errno, "connect");
+    return 0;
+}
+
+int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
+                        void *ctx)
+{
+    if (!s || port <= 0 || port > 65535)
+        return -EINVAL;
+    eddy__sockaddr addr;
+    socklen_t len;
+    int err = eddy__sockaddr_from_host(&addr, &len, host, port, false, false);
+    if (err < 0)
+        return err;
+    return socket_connect_addr(s, &addr, len, on_connect, ctx);
+}
+
+int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect,
+                             void *ctx)
+{
+    if (!s)
+        return -EINVAL;
+    eddy__sockaddr addr;
+    socklen_t len;
+    int err = eddy__sockaddr_from_path(&addr, &len, path);
+    if (err < 0)
+        return err;
+    return socket_connect_addr(s, &addr, len, on_connect, ctx);
+}
+
+eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
+                                    eddy_listener on_connect, void *ctx)
+{
+    eddy__sockaddr addr;
+    socklen_t len;
+    if (!loop || port <= 0 || eddy__sockaddr_from_host(&addr, &len, host, port, false, false) < 0)
+        return NULL;
+    eddy_socket *s = socket_alloc(loop);
+    if (!s)
+        return NULL;
+    if (socket_connect_addr(s, &addr, len, on_connect, ctx) < 0) {
+        socket_release(&s->tick);
+        return NULL;
+    }
+    return s;
+}
+
+eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
+                                         eddy_listener on_connect, void *ctx)
+{
+    eddy__sockaddr addr;
+    socklen_t len;
+    if (!loop || eddy__sockaddr_from_path(&addr, &len, path) < 0)
+        return NULL;
+    eddy_socket *s = socket_alloc(loop);
+    if (!s)
+        return NULL;
+    if (socket_connect_addr(s, &addr, len, on_connect, ctx) < 0) {
+        socket_release(&s->tick);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- destroying ---- */
+
+static void cache_local_address(eddy_socket *s)
+{
+    if (has(s, S_LOCAL_CACHED) || s->io.fd < 0)
+        return;
+    s->local_len = sizeof s->local;
+    if (getsockname(s->io.fd, &s->local.sa, &s->local_len) == 0)
+        s->flags |= S_LOCAL_CACHED;
+}
+
+static void cancel_writes(eddy_socket *s, int status)
+{
+    while (!eddy__queue_empty(&s->writes)) {
+        struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+        eddy__queue_remove(&r->node);
+        if (r->send_fd >= 0 && r->off == 0)
+            r->send_fd = -1; /* never sent: the caller still owns it */
+        r->status = status;
+        eddy__queue_insert_tail(&s->done, &r->node);
+    }
+    s->queued = 0;
+}
+
+/* Closes the fd at once; 'error' (when err) and 'close' follow from the loop. */
+static void socket_destroy(eddy_socket *s, int err, const char *syscall)
+{
+    if (has(s, S_DESTROYED))
+        return;
+    s->flags |= S_DESTROYED;
+    if (err) {
+        s->error = err;
+        s->error_syscall = syscall;
+    }
+    if (s->io.fd >= 0) {
+        cache_local_address(s);
+        int fd = s->io.fd;
+        eddy__io_close(&s->io);
+        close(fd);
+    }
+    eddy__timer_stop(&s->idle);
+    cancel_writes(s, -ECANCELED);
+    sync_ref(s);
+    schedule_tick(s);
+}
+
+void eddy_socket_destroy(eddy_socket *s)
+{
+    if (s)
+        socket_destroy(s, 0, NULL);
+}
+
+/* Both directions are done: the socket closes by itself (Node's autoDestroy). */
+static void maybe_close(eddy_socket *s)
+{
+    if (has(s, S_READ_ENDED) && has(s, S_SHUT))
+        socket_destroy(s, 0, NULL);
+}
+
+static void send_fin(eddy_socket *s)
+{
+    s->flags |= S_SHUT;
+    eddy__io_stop(&s->io, EDDY__WRITABLE);
+    /* ENOTCONN: the peer already reset the connection; the read side reports it. */
+    shutdown(s->io.fd, SHUT_WR);
+    maybe_close(s);
+}
+
+/* The pending phase: 'connect' of an immediate connection, write callbacks, 'drain',
+ * then 'error' and 'close' of a destroyed socket, in Node's order. */
+static void socket_tick(eddy__deferred *d)
+{
+    eddy_socket *s = EDDY__CONTAINER_OF(d, eddy_socket, tick);
+    if (has(s, S_CONNECT_PENDING)) {
+        s->flags &= ~S_CONNECT_PENDING;
+        if (!has(s, S_DESTROYED))
+            socket_connected(s);
+    }
+    run_write_callbacks(s);
+    if (has(s, S_DRAIN_PENDING)) {
+        s->flags &= ~S_DRAIN_PENDING;
+        if (!has(s, S_DESTROYED))
+            eddy__emit_id(&s->emitter, EDDY__EV_DRAIN, NULL);
+    }
+    if (!has(s, S_DESTROYED) || has(s, S_CLOSE_EMITTED))
+        return;
+    if (eddy__deferred_queued(&s->tick))
+        return; /* a listener above queued more: finish in that run */
+    s->flags |= S_CLOSE_EMITTED;
+    if (s->error)
+        emit_error(s, s->error, s->error_syscall);
+    eddy_event ev = {0};
+    ev.u.had_error = s->error != 0;
+    eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, &ev);
+    if (s->server)
+        eddy__server_connection_closed(s->server);
+    eddy__release(s->loop, &s->tick, socket_release);
+}
+
+/* ---- reading ---- */
+
+static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
+{
+    eddy_event ev = {0};
+    if (!has(s, S_DECODING)) {
+        ev.u.data.bytes = bytes;
+        ev.u.data.len = len;
+        eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+        return;
+    }
+    char *text = eddy__loop_scratch(s->loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
+    if (!text) {
+        socket_destroy(s, -ENOMEM, "read");
+        return;
+    }
+    size_t n = eddy__decoder_write(&s->decoder, bytes, len, text);
+    if (n == 0)
+        return; /* only part of a character so far */
+    ev.u.data.bytes = text;
+    ev.u.data.len = n;
+    eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+}
+
+static void on_eof(eddy_socket *s)
+{
+    s->flags |= S_READ_ENDED;
+    sync_reading(s);
+    if (has(s, S_DECODING)) {
+        char tail[16];
+        size_t n = eddy__decoder_end(&s->decoder, tail);
+        if (n) {
+            eddy_event ev = {0};
+            ev.u.data.bytes = tail;
+            ev.u.data.len = n;
+            eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+            if (has(s, S_DESTROYED))
+                return;
+        }
+    }
+    eddy__emit_id(&s->emitter, EDDY__EV_END, NULL);
+    if (has(s, S_DESTROYED))
+        return;
+    if (!has(s, S_HALF_OPEN))
+        eddy_socket_end(s, NULL, 0);
+    else
+        maybe_close(s);
+}
+
+/* Descriptors passed over a UNIX socket arrive with the bytes (SCM_RIGHTS). */
+static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int) * 8)];
+    } control;
+    struct iovec iov = {buf, cap};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof control.space;
+    ssize_t n = recvmsg(s->io.fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *fds = (int *)(void *)CMSG_DATA(c);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, &fds[i], sizeof fd);
+            eddy_event ev = {0};
+            ev.u.fd = fd;
+            /* The listener owns the descriptor; with nobody to take it, close it. */
+            if (has(s, S_DESTROYED) || eddy__emit_id(&s->emitter, EDDY__EV_FD, &ev) <= 0)
+                close(fd);
+        }
+    }
+    return n;
+}
+
+static void socket_read(eddy_socket *s)
+{
+    unsigned char *buf = eddy__loop_scratch(s->loop, 0, READ_BUFFER_SIZE);
+    if (!buf) {
+        socket_destroy(s, -ENOMEM, "read");
+        return;
+    }
+    for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        ssize_t n = has(s, S_UNIX) ? read_unix(s, buf, READ_BUFFER_SIZE)
+                                   : read(s->io.fd, buf, READ_BUFFER_SIZE);
+        if (n > 0) {
+            s->bytes_read += (uint64_t)n;
+            touch(s);
+            emit_data(s, buf, (size_t)n);
+            /* The listener may have paused, ended or destroyed the socket. */
+            if ((size_t)n < READ_BUFFER_SIZE || has(s, S_DESTROYED | S_PAUSED))
+                return;
+            continue;
+        }
+        if (n == 0) {
+            on_eof(s);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            socket_destroy(s, -errno, "read");
+        return;
+    }
+}
+
+/* ---- writing ---- */
+
+/* Sends what the kernel takes; a NULL iov means the head request alone with its fd. */
+static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_fd)
+{
+    struct msghdr msg = {0};
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)iovcnt;
+    if (send_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.space;
+        msg.msg_controllen = sizeof control.space;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &send_fd, sizeof send_fd);
+    }
+    ssize_t n;
+    /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
+     * SIGPIPE, whatever the process's signal disposition. */
+    do
+        n = sendmsg(s->io.fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static void write_failed(eddy_socket *s, int err)
+{
+    socket_destroy(s, err, "write");
+}
+
+/* The queue emptied: 'drain' if a write asked for it, the FIN if end() was called. */
+static void writes_flushed(eddy_socket *s)
+{
+    eddy__io_stop(&s->io, EDDY__WRITABLE);
+    if (has(s, S_NEED_DRAIN)) {
+        s->flags &= ~S_NEED_DRAIN;
+        s->flags |= S_DRAIN_PENDING;
+        schedule_tick(s);
+    }
+    if (has(s, S_END_CALLED) && !has(s, S_SHUT))
+        send_fin(s);
+}
+
+/* Writes as much of the queue as the kernel takes, in one sendmsg per IOVS_PER_SEND
+ * requests: small writes queued while the kernel was busy leave together. */
+static void flush_writes(eddy_socket *s)
+{
+    while (!eddy__queue_empty(&s->writes)) {
+        struct iovec iov[IOVS_PER_SEND];
+        int cnt = 0;
+        int send_fd = -1;
+        for (eddy__queue *q = s->writes.next; q != &s->writes && cnt < IOVS_PER_SEND;
+             q = q->next) {
+            struct write_req *r = EDDY__CONTAINER_OF(q, struct write_req, node);
+            if (r->send_fd >= 0 && r->off == 0) {
+                if (cnt > 0)
+                    break; /* a descriptor travels with its own request's first byte */
+                send_fd = r->send_fd;
+            }
+            iov[cnt].iov_base = r->bytes + r->off;
+            iov[cnt].iov_len = r->len - r->off;
+            cnt++;
+            if (send_fd >= 0)
+                break;
+        }
+        size_t total = 0;
+        for (int i = 0; i < cnt; i++)
+            total += iov[i].iov_len;
+        ssize_t n = send_iov(s, iov, cnt, send_fd);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                eddy__io_start(&s->io, EDDY__WRITABLE);
+                return;
+            }
+            write_failed(s, -errno);
+            return;
+        }
+        size_t left = (size_t)n;
+        s->bytes_written += (uint64_t)n;
+        s->queued -= left;
+        touch(s);
+        while (!eddy__queue_empty(&s->writes)) {
+            struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+            size_t rest = r->len - r->off;
+            if (r->send_fd >= 0 && r->off == 0 && (left > 0 || rest == 0))
+                r->send_fd = -1; /* passed to the peer */
+            if (left < rest) {
+                r->off += left;
+                break;
+            }
+            left -= rest;
+            r->off = r->len;
+            eddy__queue_remove(&r->node);
+            if (r->cb) {
+                r->status = 0;
+                eddy__queue_insert_tail(&s->done, &r->node);
+                schedule_tick(s);
+            } else {
+                eddy__free(r);
+            }
+            if (left == 0 && rest != 0)
+                break;
+        }
+        if ((size_t)n < total)
+            break; /* partial: the kernel is full, wait for writability */
+    }
+    if (eddy__queue_empty(&s->writes))
+        writes_flushed(s);
+    else
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+}
+
+static void socket_on_io(eddy__io *io, unsigned revents)
+{
+    eddy_socket *s = EDDY__CONTAINER_OF(io, eddy_socket, io);
+    if (has(s, S_CONNECTING)) {
+        finish_connect(s);
+        return;
+    }
+    if (revents & EDDY__READABLE) {
+        socket_read(s);
+        if (has(s, S_DESTROYED))
+            return;
+    }
+    if ((revents & EDDY__WRITABLE) && s->io.fd >= 0) {
+        if (!eddy__queue_empty(&s->writes))
+            flush_writes(s);
+        else
+            writes_flushed(s);
+    }
+}
+
+static struct write_req *req_new(size_t len, eddy_write_cb cb, void *ctx)
+{
+    struct write_req *r = eddy__malloc(sizeof *r + len);
+    if (!r)
+        return NULL;
+    eddy__queue_init(&r->node);
+    r->cb = cb;
+    r->ctx = ctx;
+    r->len = len;
+    r->off = 0;
+    r->status = 0;
+    r->send_fd = -1;
+    return r;
+}
+
+/* Write after end or destroy: the data is refused, the callback gets -EPIPE, and an
+ * 'error' then 'close' follow from the loop. */
+static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
+{
+    if (cb) {
+        struct write_req *r = req_new(0, cb, ctx);
+        if (r) {
+            r->status = -EPIPE;
+            eddy__queue_insert_tail(&s->done, &r->node);
+        }
+    }
+    if (!has(s, S_DESTROYED))
+        socket_destroy(s, -EPIPE, "write");
+    else if (!has(s, S_CLOSE_EMITTED) || cb)
+        schedule_tick(s);
+    return false;
+}
+
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd,
+                        eddy_write_cb cb, void *ctx)
+{
+    if (has(s, S_END_CALLED | S_DESTROYED))
+        return write_after_end(s, cb, ctx);
+    size_t sent = 0;
+    /* An idle connected socket: straight to the kernel, no copy. */
+    if (has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0 && len > 0) {
+        ssize_t n;
+        do
+            n = send(s->io.fd, data, len, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (cb) {
+                struct write_req *r = req_new(0, cb, ctx);
+                if (r) {
+                    r->status = -errno;
+                    eddy__queue_insert_tail(&s->done, &r->node);
+                }
+            }
+            write_failed(s, -errno);
+            return false;
+        }
+        if (n > 0) {
+            sent = (size_t)n;
+            s->bytes_written += sent;
+            touch(s);
+        }
+        if (sent == len) {
+            if (cb) {
+                struct write_req *r = req_new(0, cb, ctx);
+                if (!r) {
+                    socket_destroy(s, -ENOMEM, "write");
+                    return false;
+                }
+                eddy__queue_insert_tail(&s->done, &r->node);
+                schedule_tick(s);
+            }
+            return s->queued < s->high_water_mark;
+        }
+    }
+    size_t rest = len - sent;
+    struct write_req *r = req_new(rest, cb, ctx);
+    if (!r) {
+        socket_destroy(s, -ENOMEM, "write");
+        return false;
+    }
+    if (rest)
+        memcpy(r->bytes, (const unsigned char *)data + sent, rest);
+    r->send_fd = send_fd;
+    eddy__queue_insert_tail(&s->writes, &r->node);
+    s->queued += rest;
+    if (has(s, S_CONNECTED))
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+    if (s->queued >= s->high_water_mark) {
+        s->flags |= S_NEED_DRAIN;
+        return false;
+    }
+    return true;
+}
+
+bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx)
+{
+    if (!s || (!data && len))
+        return false;
+    return queue_write(s, data, len, -1, cb, ctx);
+}
+
+bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
+                          void *ctx)
+{
+    if (!s || (!data && len))
+        return false;
+    if (fd < 0 || !has(s, S_UNIX) || len == 0) {
+        /* A descriptor needs a UNIX socket and at least one byte to travel with. */
+        if (!has(s, S_DESTROYED))
+            socket_destroy(s, -EINVAL, "write");
+        return false;
+    }
+    return queue_write(s, data, len, fd, cb, ctx);
+}
+
+bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc,
+                              eddy_write_cb cb, void *ctx)
+{
+    if (!s || !str)
+        return false;
+    if ((unsigned)enc > EDDY_ENC_LATIN1) {
+        if (!has(s, S_DESTROYED))
+            socket_destroy(s, -EINVAL, "write");
+        return false;
+    }
+    size_t slen = strlen(str);
+    if (enc == EDDY_ENC_BUFFER || enc == EDDY_ENC_UTF8)
+        return queue_write(s, str, slen, -1, cb, ctx);
+    size_t bound = eddy__encoding_bytes_bound(enc, slen);
+    unsigned char small[256];
+    unsigned char *bytes = bound <= sizeof small ? small : eddy__malloc(bound);
+    if (!bytes) {
+        socket_destroy(s, -ENOMEM, "write");
+        return false;
+    }
+    size_t n = eddy__encoding_to_bytes(enc, str, slen, bytes);
+    bool ok = queue_write(s, bytes, n, -1, cb, ctx);
+    if (bytes != small)
+        eddy__free(bytes);
+    return ok;
+}
+
+int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
+{
+    if (!s)
+        return -EINVAL;
+    if (has(s, S_END_CALLED | S_DESTROYED))
+        return 0;
+    if (data && len)
+        queue_write(s, data, len, -1, NULL, NULL);
+    if (has(s, S_DESTROYED))
+        return 0;
+    s->flags |= S_END_CALLED;
+    if (has(s, S_CONNECTED) && eddy__queue_empty(&s->writes))
+        send_fin(s);
+    else if (!has(s, S_CONNECTING | S_CONNECTED))
+        socket_destroy(s, 0, NULL); /* never connected: nothing to end, just close */
+    return 0;
+}
+
+/* ---- flow control, options, state ---- */
+
+void eddy_socket_pause(eddy_socket *s)
+{
+    if (!s)
+        return;
+    s->flags |= S_PAUSED;
+    sync_reading(s);
+}
+
+void eddy_socket_resume(eddy_socket *s)
+{
+    if (!s)
+        return;
+    s->flags &= ~S_PAUSED;
+    sync_reading(s);
+}
+
+void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx)
+{
+    if (!s || has(s, S_DESTROYED))
+        return;
+    if (on_timeout)
+        eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
+    if (ms == 0) {
+        s->timeout_ns = 0;
+        eddy__timer_stop(&s->idle);
+        return;
+    }
+    s->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
+    s->last_active_ns = eddy__clock_ns();
+    eddy__timer_start_at(&s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+}
+
+int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
+{
+    if (!s || has(s, S_DESTROYED))
+        return -EINVAL;
+    if (no_delay)
+        s->flags |= S_NO_DELAY;
+    else
+        s->flags &= ~S_NO_DELAY;
+    if (s->io.fd < 0 || has(s, S_UNIX))
+        return 0;
+    int v = no_delay;
+    return setsockopt(s->io.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0 ? -errno : 0;
+}
+
+int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms)
+{
+    if (!s || has(s, S_DESTROYED))
+        return -EINVAL;
+    if (enable)
+        s->flags |= S_KEEPALIVE;
+    else
+        s->flags &= ~S_KEEPALIVE;
+    s->keepalive_ms = initial_delay_ms;
+    if (s->io.fd < 0 || has(s, S_UNIX))
+        return 0;
+    int v = enable;
+    if (setsockopt(s->io.fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) < 0)
+        return -errno;
+#ifdef TCP_KEEPIDLE
+    if (enable && initial_delay_ms) {
+        int secs = (int)(initial_delay_ms / 1000 ? initial_delay_ms / 1000 : 1);
+        if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
+            return -errno;
+    }
+#endif
+    return 0;
+}
+
+int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
+{
+    if (!s || (unsigned)enc > EDDY_ENC_LATIN1)
+        return -EINVAL;
+    /* Bytes held by the old decoder (part of a character) are decoded by the new one. */
+    eddy__decoder old = s->decoder;
+    eddy__decoder_init(&s->decoder, enc);
+    if (enc == EDDY_ENC_BUFFER) {
+        s->flags &= ~S_DECODING;
+        return 0;
+    }
+    s->flags |= S_DECODING;
+    if (old.enc != EDDY_ENC_BUFFER && old.nheld) {
+        char sink[32];
+        eddy__decoder_write(&s->decoder, old.held, old.nheld, sink);
+    }
+    return 0;
+}
+
+size_t eddy_socket_buffer_size(const eddy_socket *s)
+{
+    return s ? s->queued : 0;
+}
+
+int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out)
+{
+    if (!s || !out)
+        return -EINVAL;
+    if (!has(s, S_PEER_CACHED))
+        return -ENOTCONN;
+    eddy__address_from_sockaddr(out, &s->peer, s->peer_len);
+    return 0;
+}
+
+int eddy_socket_address(const eddy_socket *s, eddy_address *out)
+{
+    if (!s || !out)
+        return -EINVAL;
+    eddy_socket *m = (eddy_socket *)s; /* caching is not a visible change */
+    if (!has(s, S_CONNECTED | S_CONNECTING))
+        return -ENOTCONN;
+    cache_local_address(m);
+    if (!has(s, S_LOCAL_CACHED))
+        return -ENOTCONN;
+    eddy__address_from_sockaddr(out, &s->local, s->local_len);
+    return 0;
+}
+
+uint64_t eddy_socket_bytes_read(const eddy_socket *s)
+{
+    return s ? s->bytes_read : 0;
+}
+
+uint64_t eddy_socket_bytes_written(const eddy_socket *s)
+{
+    return s ? s->bytes_written : 0;
+}
+
+void eddy_socket_ref(eddy_socket *s)
+{
+    if (!s)
+        return;
+    s->flags |= S_REFERENCED;
+    sync_ref(s);
+}
+
+void eddy_socket_unref(eddy_socket *s)
+{
+    if (!s)
+        return;
+    s->flags &= ~S_REFERENCED;
+    sync_ref(s);
+}
+
+/* ---- pipe ----
+ * Listeners only: src's 'data' writes to dst (ctx dst) and pauses src when dst is full;
+ * dst's 'drain' resumes src (ctx src); src's 'end' ends dst. Whichever closes first
+ * removes the listeners that point at it from the other. */
+
+static void pipe_on_data(const eddy_event *ev, void *ctx)
+{
+    eddy_socket *src = ev->target, *dst = ctx;
+    if (!eddy_socket_write(dst, ev->u.data.bytes, ev->u.data.len, NULL, NULL))
+        eddy_socket_pause(src);
+}
+
+static void pipe_on_drain(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    eddy_socket_resume(ctx);
+}
+
+static void pipe_on_end(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    eddy_socket_end(ctx, NULL, 0);
+}
+
+static void pipe_unlink_src(const eddy_event *ev, void *ctx);
+
+/* dst closed: src must stop writing into it */
+static void pipe_unlink_dst(const eddy_event *ev, void *ctx)
+{
+    eddy_socket *dst = ev->target, *src = ctx;
+    eddy__off_id(&src->emitter, EDDY__EV_DATA, pipe_on_data, dst);
+    eddy__off_id(&src->emitter, EDDY__EV_END, pipe_on_end, dst);
+    eddy__off_id(&src->emitter, EDDY__EV_CLOSE, pipe_unlink_src, dst);
+}
+
+/* src closed: dst must forget it */
+static void pipe_unlink_src(const eddy_event *ev, void *ctx)
+{
+    eddy_socket *src = ev->target, *dst = ctx;
+    eddy__off_id(&dst->emitter, EDDY__EV_DRAIN, pipe_on_drain, src);
+    eddy__off_id(&dst->emitter, EDDY__EV_CLOSE, pipe_unlink_dst, src);
+}
+
+int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst)
+{
+    if (!src || !dst || has(src, S_DESTROYED) || has(dst, S_DESTROYED))
+        return -EINVAL;
+    int err = eddy__on_id(&src->emitter, EDDY__EV_DATA, pipe_on_data, dst, false);
+    if (!err && end_dst)
+        err = eddy__on_id(&src->emitter, EDDY__EV_END, pipe_on_end, dst, false);
+    if (!err)
+        err = eddy__on_id(&src->emitter, EDDY__EV_CLOSE, pipe_unlink_src, dst, false);
+    if (!err)
+        err = eddy__on_id(&dst->emitter, EDDY__EV_DRAIN, pipe_on_drain, src, false);
+    if (!err)
+        err = eddy__on_id(&dst->emitter, EDDY__EV_CLOSE, pipe_unlink_dst, src, false);
+    if (err) {
+        eddy_event ev = {0};
+        ev.target = src;
+        pipe_unlink_src(&ev, dst);
+        ev.target = dst;
+        pipe_unlink_dst(&ev, src);
+        return err;
+    }
+    eddy_socket_resume(src);
+    return 0;
+}

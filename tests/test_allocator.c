@@ -1,0 +1,113 @@
+/* The allocator hook: every allocation goes through it, and the Nth failing allocation
+ * surfaces as NULL or -ENOMEM, never a crash or a leak. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "eddy.h"
+#include "helpers.h"
+
+/* Criterion runs each test in its own process, so this per-process counter is the
+ * test's own. */
+static struct {
+    long calls, fail_at, live;
+} counter;
+
+static void *counting_malloc(size_t n)
+{
+    if (++counter.calls == counter.fail_at)
+        return NULL;
+    counter.live++;
+    return malloc(n);
+}
+
+static void *counting_realloc(void *p, size_t n)
+{
+    if (++counter.calls == counter.fail_at)
+        return NULL;
+    if (!p)
+        counter.live++;
+    return realloc(p, n);
+}
+
+static void counting_free(void *p)
+{
+    counter.live--;
+    free(p);
+}
+
+static void use_counting_allocator(long fail_at)
+{
+    counter.calls = 0;
+    counter.fail_at = fail_at;
+    counter.live = 0;
+    eddy_set_allocator(counting_malloc, counting_realloc, counting_free);
+}
+
+static void restore_allocator(void)
+{
+    eddy_set_allocator(NULL, NULL, NULL);
+}
+
+TestSuite(allocator, .fini = restore_allocator);
+
+static void noop(void *arg)
+{
+    (void)arg;
+}
+
+/* A scenario that allocates: a loop, timers, an immediate, a post. Returns true if it
+ * ran to the end; every failure on the way must be reported, not crash. */
+static bool scenario(void)
+{
+    eddy_loop *loop = eddy_loop_new();
+    if (!loop)
+        return false;
+    bool ok = true;
+    for (int i = 0; i < 100 && ok; i++)
+        ok = eddy_set_timeout(loop, 1, noop, NULL) != NULL;
+    if (ok)
+        ok = eddy_set_immediate(loop, noop, NULL) != NULL;
+    if (ok)
+        ok = eddy_loop_post(loop, noop, NULL) == 0;
+    /* whatever was created fires and is released */
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    return ok;
+}
+
+Test(allocator, every_allocation_goes_through_the_hook)
+{
+    use_counting_allocator(0);
+    cr_assert(scenario());
+    cr_assert_gt(counter.calls, 100);
+    cr_assert_eq(counter.live, 0, "everything allocated was freed through the hook");
+}
+
+Test(allocator, failing_the_nth_allocation_is_reported_and_leaks_nothing)
+{
+    use_counting_allocator(0);
+    cr_assert(scenario());
+    long total = counter.calls;
+    for (long n = 1; n <= total; n++) {
+        use_counting_allocator(n);
+        cr_assert_not(scenario(), "allocation %ld failed but the scenario went on", n);
+        cr_assert_eq(counter.live, 0, "a leak after failing allocation %ld", n);
+    }
+}
+
+Test(allocator, loop_new_returns_null_when_the_first_allocation_fails)
+{
+    use_counting_allocator(1);
+    cr_assert_null(eddy_loop_new());
+    cr_assert_eq(counter.live, 0);
+}
+
+Test(allocator, post_returns_enomem)
+{
+    eddy_loop *loop = eddy_loop_new();
+    use_counting_allocator(1);
+    cr_assert_eq(eddy_loop_post(loop, noop, NULL), -ENOMEM);
+    restore_allocator();
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}

@@ -1,0 +1,323 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "eddy.h"
+#include "helpers.h"
+
+struct order {
+    int seen[16];
+    int n;
+};
+struct tagged {
+    struct order *o;
+    int tag;
+};
+
+static void record(void *arg)
+{
+    struct tagged *t = arg;
+    t->o->seen[t->o->n++] = t->tag;
+}
+
+Test(timer, timers_with_the_same_delay_fire_in_the_order_they_were_set)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct order o = {0};
+    struct tagged tags[8];
+    for (int i = 0; i < 8; i++) {
+        tags[i] = (struct tagged){&o, i};
+        cr_assert_not_null(eddy_set_timeout(loop, 5, record, &tags[i]));
+    }
+    cr_assert(run_loop_for(loop, 5000));
+    cr_assert_eq(o.n, 8);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(o.seen[i], i);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+Test(timer, shorter_delays_fire_first)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct order o = {0};
+    struct tagged t30 = {&o, 30}, t10 = {&o, 10}, t20 = {&o, 20};
+    eddy_set_timeout(loop, 30, record, &t30);
+    eddy_set_timeout(loop, 10, record, &t10);
+    eddy_set_timeout(loop, 20, record, &t20);
+    cr_assert(run_loop_for(loop, 5000));
+    cr_assert_eq(o.n, 3);
+    cr_assert_eq(o.seen[0], 10);
+    cr_assert_eq(o.seen[1], 20);
+    cr_assert_eq(o.seen[2], 30);
+    eddy_loop_free(loop);
+}
+
+struct early {
+    uint64_t set_ns;
+    uint64_t delay_ms;
+    uint64_t fired_ns;
+};
+
+static void note_fire(void *arg)
+{
+    ((struct early *)arg)->fired_ns = mono_ns();
+}
+
+Test(timer, a_timer_never_fires_before_its_full_delay)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct early e[40];
+    for (int i = 0; i < 40; i++) {
+        e[i].delay_ms = (uint64_t)(i % 7) + 1;
+        e[i].set_ns = mono_ns();
+        e[i].fired_ns = 0;
+        eddy_set_timeout(loop, e[i].delay_ms, note_fire, &e[i]);
+        /* sets are spread over time so that they fall at many sub-ms offsets */
+        struct timespec ts = {0, 137000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert(run_loop_for(loop, 5000));
+    for (int i = 0; i < 40; i++) {
+        cr_assert_neq(e[i].fired_ns, 0);
+        cr_assert_geq(e[i].fired_ns - e[i].set_ns, e[i].delay_ms * 1000000u, "timer %d early", i);
+    }
+    eddy_loop_free(loop);
+}
+
+struct ticks {
+    eddy_timer *timer;
+    uint64_t start_ns;
+    uint64_t at_ns[50];
+    int n;
+};
+
+static void tick(void *arg)
+{
+    struct ticks *t = arg;
+    t->at_ns[t->n++] = mono_ns();
+    /* burn 2 ms in each tick: an interval rescheduled from "now" would drift by at least
+     * that much per tick, 100 ms over 50 ticks */
+    uint64_t until = mono_ns() + 2000000u;
+    while (mono_ns() < until)
+        ;
+    if (t->n == 50)
+        eddy_clear_timer(t->timer);
+}
+
+Test(timer, an_interval_does_not_drift_over_50_ticks)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct ticks t = {0};
+    t.start_ns = mono_ns();
+    t.timer = eddy_set_interval(loop, 5, tick, &t);
+    cr_assert(run_loop_for(loop, 10000));
+    cr_assert_eq(t.n, 50);
+    /* Tick k is due at start + 5k ms, and never fires before. Drift shows as lateness
+     * that grows by at least the 2 ms of work every tick: 80 ms or more by tick 41. A
+     * loaded machine can delay any tick, but without drift the lateness falls back, so
+     * the least late of the last ten ticks is well under that. */
+    uint64_t least_late = UINT64_MAX;
+    for (int k = 1; k <= 50; k++) {
+        uint64_t due = (uint64_t)k * 5000000u;
+        cr_assert_geq(t.at_ns[k - 1] - t.start_ns, due, "tick %d early", k);
+        uint64_t late = t.at_ns[k - 1] - t.start_ns - due;
+        if (k > 40 && late < least_late)
+            least_late = late;
+    }
+    cr_assert_lt(least_late, 30000000u, "every one of the last ticks is %llu ns late or more",
+                 (unsigned long long)least_late);
+    eddy_loop_free(loop);
+}
+
+struct self_clear {
+    eddy_timer *timer;
+    int calls;
+};
+
+static void clear_self(void *arg)
+{
+    struct self_clear *s = arg;
+    s->calls++;
+    eddy_clear_timer(s->timer);
+    eddy_clear_timer(s->timer); /* twice is harmless too */
+}
+
+Test(timer, an_interval_cleared_from_its_own_callback_stops)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct self_clear s = {0};
+    s.timer = eddy_set_interval(loop, 1, clear_self, &s);
+    cr_assert(run_loop_for(loop, 5000));
+    cr_assert_eq(s.calls, 1);
+    cr_assert_eq(eddy_loop_free(loop), 0, "the cleared timer was released");
+}
+
+Test(timer, a_timeout_cleared_from_its_own_callback_is_released_once)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct self_clear s = {0};
+    s.timer = eddy_set_timeout(loop, 1, clear_self, &s);
+    cr_assert(run_loop_for(loop, 5000));
+    cr_assert_eq(s.calls, 1);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+static void count(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+Test(timer, a_cleared_timer_never_fires)
+{
+    eddy_loop *loop = eddy_loop_new();
+    int fired = 0;
+    eddy_timer *t = eddy_set_timeout(loop, 1, count, &fired);
+    eddy_clear_timer(t);
+    eddy_clear_timer(NULL);
+    cr_assert_eq(eddy_loop_run(loop, EDDY_RUN_DEFAULT), 0);
+    cr_assert_eq(fired, 0);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+struct clear_other {
+    eddy_timer *victim;
+    int fired;
+};
+
+static void clear_victim(void *arg)
+{
+    eddy_clear_timer(((struct clear_other *)arg)->victim);
+}
+
+Test(timer, a_timer_due_in_the_same_pass_can_be_cleared_by_an_earlier_one)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct clear_other c = {0};
+    eddy_set_timeout(loop, 2, clear_victim, &c);
+    c.victim = eddy_set_timeout(loop, 2, count, &c.fired);
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL); /* both are due when the loop looks */
+    cr_assert(run_loop_for(loop, 5000));
+    cr_assert_eq(c.fired, 0);
+    eddy_loop_free(loop);
+}
+
+Test(timer, one_million_timers_are_inserted_and_cancelled)
+{
+    eddy_loop *loop = eddy_loop_new();
+    enum { N = 1000000 };
+    eddy_timer **t = malloc(N * sizeof *t);
+    int fired = 0;
+    uint32_t rng = 12345;
+    for (int i = 0; i < N; i++) {
+        rng = rng * 1103515245u + 12345u;
+        t[i] = eddy_set_timeout(loop, 60000 + (rng >> 8) % 100000, count, &fired);
+        cr_assert_not_null(t[i]);
+    }
+    /* cancel in an order unrelated to the heap's */
+    for (int i = 0; i < N; i += 2)
+        eddy_clear_timer(t[i]);
+    for (int i = N - 1; i > 0; i -= 2)
+        eddy_clear_timer(t[i]);
+    cr_assert_eq(eddy_loop_run(loop, EDDY_RUN_DEFAULT), 0, "nothing left alive");
+    cr_assert_eq(fired, 0);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    free(t);
+}
+
+Test(timer, many_timers_fire_in_deadline_order)
+{
+    eddy_loop *loop = eddy_loop_new();
+    enum { N = 2000 };
+    static struct early e[N];
+    uint32_t rng = 7;
+    for (int i = 0; i < N; i++) {
+        rng = rng * 1103515245u + 12345u;
+        e[i].delay_ms = (rng >> 8) % 50;
+        e[i].set_ns = mono_ns();
+        e[i].fired_ns = 0;
+        eddy_set_timeout(loop, e[i].delay_ms, note_fire, &e[i]);
+    }
+    cr_assert(run_loop_for(loop, 10000));
+    for (int i = 0; i < N; i++) {
+        cr_assert_neq(e[i].fired_ns, 0);
+        for (int j = i + 1; j < N && j < i + 50; j++)
+            if (e[i].set_ns + e[i].delay_ms * 1000000u < e[j].set_ns + e[j].delay_ms * 1000000u)
+                cr_assert_leq(e[i].fired_ns, e[j].fired_ns);
+    }
+    eddy_loop_free(loop);
+}
+
+struct imm {
+    eddy_loop *loop;
+    int turn_of_first, turn_of_second;
+    int turns;
+};
+
+static void count_turn(void *arg)
+{
+    ((struct imm *)arg)->turns++;
+}
+
+static void second_immediate(void *arg)
+{
+    struct imm *m = arg;
+    m->turn_of_second = m->turns;
+}
+
+static void first_immediate(void *arg)
+{
+    struct imm *m = arg;
+    m->turn_of_first = m->turns;
+    eddy_set_immediate(m->loop, second_immediate, m);
+}
+
+Test(timer, an_immediate_set_from_an_immediate_runs_on_the_next_turn)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct imm m = {loop, -1, -1, 0};
+    eddy_set_immediate(loop, first_immediate, &m);
+    /* one NOWAIT run is one turn */
+    for (int i = 0; i < 5; i++) {
+        eddy_loop_run(loop, EDDY_RUN_NOWAIT);
+        count_turn(&m);
+    }
+    cr_assert_eq(m.turn_of_first, 0);
+    cr_assert_eq(m.turn_of_second, 1);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+Test(timer, immediates_run_in_the_order_set_and_keep_the_loop_alive)
+{
+    eddy_loop *loop = eddy_loop_new();
+    struct order o = {0};
+    struct tagged tags[4];
+    for (int i = 0; i < 4; i++) {
+        tags[i] = (struct tagged){&o, i};
+        eddy_set_immediate(loop, record, &tags[i]);
+    }
+    cr_assert_eq(eddy_loop_run(loop, EDDY_RUN_DEFAULT), 0);
+    cr_assert_eq(o.n, 4);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(o.seen[i], i);
+    eddy_loop_free(loop);
+}
+
+Test(timer, a_cleared_immediate_does_not_run)
+{
+    eddy_loop *loop = eddy_loop_new();
+    int fired = 0;
+    eddy_clear_timer(eddy_set_immediate(loop, count, &fired));
+    cr_assert_eq(eddy_loop_run(loop, EDDY_RUN_DEFAULT), 0);
+    cr_assert_eq(fired, 0);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+Test(timer, set_rejects_a_null_loop_or_callback)
+{
+    eddy_loop *loop = eddy_loop_new();
+    cr_assert_null(eddy_set_timeout(NULL, 1, count, NULL));
+    cr_assert_null(eddy_set_timeout(loop, 1, NULL, NULL));
+    cr_assert_null(eddy_set_immediate(loop, NULL, NULL));
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
