@@ -11,7 +11,9 @@ meson test -C "$BUILD" --print-errorlogs ${EDDY_TEST_WRAP:+--wrapper "$EDDY_TEST
 rc=$?
 set -e
 # Criterion's per-executable synthesis lines, summed into one closing line.
-python3 - "$BUILD/meson-logs/testlog.txt" <<'PY' || true
+# (meson names the log after the wrapper when there is one: take the newest)
+log=$(ls -t "$BUILD"/meson-logs/testlog*.txt | head -n 1)
+python3 - "$log" <<'PY' || true
 import re, sys
 passed = failed = 0
 for line in open(sys.argv[1], errors="replace"):

@@ -33,20 +33,17 @@ static inline size_t node_rng_below(uint64_t *state, size_t n)
 static inline bool node_available(void)
 {
     const char *path = getenv("PATH");
-    if (!path)
-        return false;
+    if (!path) return false;
     char dir[4096];
     while (*path) {
         size_t n = strcspn(path, ":");
         if (n > 0 && n < sizeof dir - 6) {
             memcpy(dir, path, n);
             memcpy(dir + n, "/node", 6);
-            if (access(dir, X_OK) == 0)
-                return true;
+            if (access(dir, X_OK) == 0) return true;
         }
         path += n;
-        if (*path == ':')
-            path++;
+        if (*path == ':') path++;
     }
     return false;
 }
@@ -54,8 +51,7 @@ static inline bool node_available(void)
 static inline bool node_write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
+    if (!f) return false;
     bool ok = fwrite(data, 1, len, f) == len;
     return fclose(f) == 0 && ok;
 }
@@ -73,8 +69,7 @@ static inline char *node_run(const char *script, const void *input, size_t input
     bool failed = false;
 
     snprintf(dir, sizeof dir, "%s/eddy-node-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return NULL;
+    if (!mkdtemp(dir)) return NULL;
     snprintf(script_path, sizeof script_path, "%s/script.js", dir);
     snprintf(input_path, sizeof input_path, "%s/input", dir);
     if (node_write_file(script_path, script, strlen(script)) &&
@@ -93,8 +88,7 @@ static inline char *node_run(const char *script, const void *input, size_t input
                     out = bigger;
                 }
                 size_t n = fread(out + len, 1, cap - len - 1, p);
-                if (n == 0)
-                    break;
+                if (n == 0) break;
                 len += n;
             }
             if (pclose(p) != 0 || failed || !out) {

@@ -19,7 +19,9 @@ struct blob {
     const char *p;
     size_t n;
 };
+/* clang-format off */
 #define BLOB(lit) {(lit), sizeof(lit) - 1}
+/* clang-format on */
 
 /* What a stream of reads delivered: the 'data' texts, concatenated, then end()'s. */
 struct sink {
@@ -62,8 +64,8 @@ static size_t finish(eddy__decoder *d, struct sink *s)
 static void expect_text(const struct sink *s, struct blob want, const char *what)
 {
     cr_expect(s->len == want.n && memcmp(s->text, want.p, want.n) == 0,
-              "%s: got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", what, s->len,
-              (int)s->len, s->text, want.n, (int)want.n, want.p);
+              "%s: got %zu bytes \"%.*s\", want %zu bytes \"%.*s\"", what, s->len, (int)s->len,
+              s->text, want.n, (int)want.n, want.p);
 }
 
 /* Decodes input read in the given pieces (cuts are offsets, ascending) then ends. */
@@ -130,8 +132,11 @@ static const struct blob latin1_texts[] = {
 };
 
 static const struct blob hex_texts[] = {
-    BLOB("68c3a96c6c6f2077c3b6726c64"), BLOB("e697a5e69cace8aa9e"),
-    BLOB("61e282ac62f09d849e63f09f9880"), BLOB("e28241eda080f09f98"), BLOB("c3bf007f80"),
+    BLOB("68c3a96c6c6f2077c3b6726c64"),
+    BLOB("e697a5e69cace8aa9e"),
+    BLOB("61e282ac62f09d849e63f09f9880"),
+    BLOB("e28241eda080f09f98"),
+    BLOB("c3bf007f80"),
 };
 
 static const struct blob *texts_for(eddy_encoding enc)
@@ -334,8 +339,8 @@ Test(utf8_decoder, empty_read_delivers_nothing_and_keeps_the_held_bytes)
 static const struct {
     struct blob in, text;
 } utf8_invalid[] = {
-    {BLOB("\xc0\x80"), BLOB("\xef\xbf\xbd\xef\xbf\xbd")},             /* overlong NUL */
-    {BLOB("\xc1\xbf"), BLOB("\xef\xbf\xbd\xef\xbf\xbd")},             /* overlong DEL */
+    {BLOB("\xc0\x80"), BLOB("\xef\xbf\xbd\xef\xbf\xbd")},                 /* overlong NUL */
+    {BLOB("\xc1\xbf"), BLOB("\xef\xbf\xbd\xef\xbf\xbd")},                 /* overlong DEL */
     {BLOB("\xe0\x80\x80"), BLOB("\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd")}, /* overlong */
     {BLOB("\xe0\x9f\xbf"), BLOB("\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd")}, /* overlong */
     {BLOB("\xf0\x80\x80\x80"), BLOB("\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd")},
@@ -409,7 +414,7 @@ Test(utf8_decoder, truncated_sequence_followed_by_ascii_gives_one_replacement_th
      * is '\ufffdA'. */
     cr_expect_eq(feed(&d, &s, "\xe2\x82", 2), 0);
     cr_expect_eq(feed(&d, &s, "A", 1), 4);
-    expect_text(&s, (struct blob)BLOB("\xef\xbf\xbd" "A"), "E2 82 | 41");
+    expect_text(&s, (struct blob)BLOB("\xef\xbf\xbd\x41"), "E2 82 | 41");
 }
 
 Test(utf8_decoder, holds_an_already_invalid_prefix_until_it_is_finished_like_node)
@@ -527,7 +532,7 @@ Test(latin1_decoder, maps_each_byte_to_its_code_point_in_utf8)
     char out[8];
     eddy__decoder_init(&d, EDDY_ENC_LATIN1);
     cr_expect_eq(eddy__decoder_write(&d, (const unsigned char *)"\xe9\x41\xff", 3, out), 5);
-    cr_expect_str_eq(out, "\xc3\xa9" "A" "\xc3\xbf");
+    cr_expect_str_eq(out, "\xc3\xa9\x41\xc3\xbf");
 }
 
 Test(hex_decoder, writes_lowercase_pairs)
@@ -550,8 +555,7 @@ Test(buffer_decoder, copies_bytes_including_nul_as_they_are)
 
 Test(decoder, single_byte_encodings_hold_nothing_at_end)
 {
-    const eddy_encoding encs[] = {EDDY_ENC_BUFFER, EDDY_ENC_ASCII, EDDY_ENC_LATIN1,
-                                  EDDY_ENC_HEX};
+    const eddy_encoding encs[] = {EDDY_ENC_BUFFER, EDDY_ENC_ASCII, EDDY_ENC_LATIN1, EDDY_ENC_HEX};
     for (size_t i = 0; i < COUNT(encs); i++) {
         eddy__decoder d;
         struct sink s = {0};
@@ -615,7 +619,8 @@ static void expect_bytes(eddy_encoding enc, const char *str, struct blob want)
 
 Test(encoding_to_bytes, utf8_copies_the_bytes_as_they_are)
 {
-    expect_bytes(EDDY_ENC_UTF8, "h\xc3\xa9" "llo", (struct blob)BLOB("h\xc3\xa9" "llo"));
+    expect_bytes(EDDY_ENC_UTF8, "h\xc3\xa9\x6c\x6c\x6f",
+                 (struct blob)BLOB("h\xc3\xa9\x6c\x6c\x6f"));
     expect_bytes(EDDY_ENC_UTF8, "\xff\xfe", (struct blob)BLOB("\xff\xfe"));
 }
 
@@ -723,21 +728,20 @@ Test(encoding_from_name, accepts_node_spellings_in_any_case)
         const char *name;
         int enc;
     } names[] = {
-        {"utf8", EDDY_ENC_UTF8},       {"UTF8", EDDY_ENC_UTF8},     {"utf-8", EDDY_ENC_UTF8},
-        {"UTF-8", EDDY_ENC_UTF8},      {"Utf-8", EDDY_ENC_UTF8},    {"ascii", EDDY_ENC_ASCII},
-        {"ASCII", EDDY_ENC_ASCII},     {"base64", EDDY_ENC_BASE64}, {"Base64", EDDY_ENC_BASE64},
-        {"hex", EDDY_ENC_HEX},         {"HEX", EDDY_ENC_HEX},       {"latin1", EDDY_ENC_LATIN1},
-        {"LATIN1", EDDY_ENC_LATIN1},   {"binary", EDDY_ENC_LATIN1}, {"BINARY", EDDY_ENC_LATIN1},
+        {"utf8", EDDY_ENC_UTF8},     {"UTF8", EDDY_ENC_UTF8},     {"utf-8", EDDY_ENC_UTF8},
+        {"UTF-8", EDDY_ENC_UTF8},    {"Utf-8", EDDY_ENC_UTF8},    {"ascii", EDDY_ENC_ASCII},
+        {"ASCII", EDDY_ENC_ASCII},   {"base64", EDDY_ENC_BASE64}, {"Base64", EDDY_ENC_BASE64},
+        {"hex", EDDY_ENC_HEX},       {"HEX", EDDY_ENC_HEX},       {"latin1", EDDY_ENC_LATIN1},
+        {"LATIN1", EDDY_ENC_LATIN1}, {"binary", EDDY_ENC_LATIN1}, {"BINARY", EDDY_ENC_LATIN1},
         {"buffer", EDDY_ENC_BUFFER},
     };
     for (size_t i = 0; i < COUNT(names); i++)
-        cr_expect_eq(eddy_encoding_from_name(names[i].name), names[i].enc, "\"%s\"",
-                     names[i].name);
+        cr_expect_eq(eddy_encoding_from_name(names[i].name), names[i].enc, "\"%s\"", names[i].name);
 }
 
 Test(encoding_from_name, rejects_node_encodings_that_eddy_lacks)
 {
-    static const char *const names[] = {"utf16le", "utf-16le", "ucs2",
+    static const char *const names[] = {"utf16le", "utf-16le",  "ucs2",
                                         "UCS-2",   "base64url", "BASE64URL"};
     for (size_t i = 0; i < COUNT(names); i++)
         cr_expect_eq(eddy_encoding_from_name(names[i]), -EINVAL, "\"%s\"", names[i]);
@@ -745,7 +749,7 @@ Test(encoding_from_name, rejects_node_encodings_that_eddy_lacks)
 
 Test(encoding_from_name, rejects_unknown_empty_and_null_names)
 {
-    static const char *const names[] = {"",     "utf 8", "latin-1", "raw",
+    static const char *const names[] = {"",      "utf 8", "latin-1", "raw",
                                         "utf8 ", "utf",   "binary2", "h\xc3\xa9x"};
     for (size_t i = 0; i < COUNT(names); i++)
         cr_expect_eq(eddy_encoding_from_name(names[i]), -EINVAL, "\"%s\"", names[i]);
@@ -870,8 +874,7 @@ Test(decoder, agrees_with_node_string_decoder_event_by_event, .timeout = 120)
             size_t from = 0, reads = 0;
             do {
                 size_t to = from + node_rng_below(&rng, 6); /* empty reads too */
-                if (to > n || node_rng_below(&rng, 8) == 0)
-                    to = n;
+                if (to > n || node_rng_below(&rng, 8) == 0) to = n;
                 if (reads++) {
                     gb_put(&input, ",", 1);
                     gb_put(&mine, ",", 1);
@@ -934,9 +937,33 @@ static const char to_bytes_script[] =
 static size_t gen_string(uint64_t *rng, char *out, size_t max)
 {
     static const char *const pieces[] = {
-        "A",  "Q",  "z",  "0",  "9",  "+",  "/",  "-",  "_",  "=",  " ",  "\t", "\r",
-        "!",  "a",  "f",  "F",  "g",  "\xc5\x81", "\xc4\xbd", "\xc4\x80", "\xc3\xa9",
-        "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\xe2\x82", "\xed\xa0\x80",
+        "A",
+        "Q",
+        "z",
+        "0",
+        "9",
+        "+",
+        "/",
+        "-",
+        "_",
+        "=",
+        " ",
+        "\t",
+        "\r",
+        "!",
+        "a",
+        "f",
+        "F",
+        "g",
+        "\xc5\x81",
+        "\xc4\xbd",
+        "\xc4\x80",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xff",
+        "\xe2\x82",
+        "\xed\xa0\x80",
     };
     size_t target = node_rng_below(rng, max - 4);
     size_t n = 0;
@@ -997,8 +1024,8 @@ Test(encoding_to_bytes, agrees_with_node_buffer_from, .timeout = 120)
         size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n"), li = strcspn(in, "\n");
         if (la != lb || memcmp(a, b, la) != 0) {
             if (++mismatches <= 10)
-                cr_log_error("input %.*s\n  node %.*s\n  eddy %.*s", (int)(li > 200 ? 200 : li),
-                             in, (int)(lb > 200 ? 200 : lb), b, (int)(la > 200 ? 200 : la), a);
+                cr_log_error("input %.*s\n  node %.*s\n  eddy %.*s", (int)(li > 200 ? 200 : li), in,
+                             (int)(lb > 200 ? 200 : lb), b, (int)(la > 200 ? 200 : la), a);
         }
         lines++;
         a += la + (a[la] != 0);

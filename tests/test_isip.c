@@ -51,17 +51,16 @@ static const struct ip_case node_isip_cases[] = {
 
 /* test-net-isipv4.js */
 static const char *const node_v4[] = {
-    "0.0.0.0",        "8.8.8.8",         "127.0.0.1",     "100.100.100.100",
-    "192.168.0.1",    "18.101.25.153",   "123.23.34.2",   "172.26.168.134",
-    "212.58.241.131", "128.0.0.0",       "23.71.254.72",  "223.255.255.255",
-    "192.0.2.235",    "99.198.122.146",  "46.51.197.88",  "173.194.34.134",
+    "0.0.0.0",        "8.8.8.8",        "127.0.0.1",    "100.100.100.100",
+    "192.168.0.1",    "18.101.25.153",  "123.23.34.2",  "172.26.168.134",
+    "212.58.241.131", "128.0.0.0",      "23.71.254.72", "223.255.255.255",
+    "192.0.2.235",    "99.198.122.146", "46.51.197.88", "173.194.34.134",
 };
 
 static const char *const node_v4_not[] = {
-    ".100.100.100.100",     "100..100.100.100.", "100.100.100.100.",
-    "999.999.999.999",      "256.256.256.256",   "256.100.100.100.100",
-    "123.123.123",          "http://123.123.123", "1000.2.3.4",
-    "999.2.3.4",            "0000000192.168.0.200", "192.168.0.2000000000",
+    ".100.100.100.100", "100..100.100.100.",   "100.100.100.100.",     "999.999.999.999",
+    "256.256.256.256",  "256.100.100.100.100", "123.123.123",          "http://123.123.123",
+    "1000.2.3.4",       "999.2.3.4",           "0000000192.168.0.200", "192.168.0.2000000000",
 };
 
 /* test-net-isipv6.js */
@@ -510,8 +509,7 @@ struct text {
 static void text_add(struct text *t, const char *s)
 {
     size_t n = strlen(s);
-    if (t->len + n >= sizeof t->s)
-        n = sizeof t->s - 1 - t->len;
+    if (t->len + n >= sizeof t->s) n = sizeof t->s - 1 - t->len;
     memcpy(t->s + t->len, s, n);
     t->len += n;
     t->s[t->len] = '\0';
@@ -548,8 +546,7 @@ static void gen_v4(struct text *t, uint64_t *rng)
 {
     size_t parts = node_rng_below(rng, 8) ? 4 : 3 + node_rng_below(rng, 3);
     for (size_t i = 0; i < parts; i++) {
-        if (i)
-            text_add_char(t, '.');
+        if (i) text_add_char(t, '.');
         gen_v4_part(t, rng);
     }
 }
@@ -562,8 +559,7 @@ static void gen_v6(struct text *t, uint64_t *rng)
     size_t compress = node_rng_below(rng, 3) ? node_rng_below(rng, groups + 1) : (size_t)-1;
     bool tail = node_rng_below(rng, 4) == 0;
 
-    if (compress == 0)
-        text_add(t, "::");
+    if (compress == 0) text_add(t, "::");
     for (size_t i = 0; i < groups; i++) {
         size_t digits = node_rng_below(rng, 12) == 0 ? 5 : 1 + node_rng_below(rng, 4);
         for (size_t d = 0; d < digits; d++)
@@ -573,8 +569,7 @@ static void gen_v6(struct text *t, uint64_t *rng)
         else if (i + 1 < groups || tail)
             text_add_char(t, ':');
     }
-    if (tail)
-        gen_v4(t, rng);
+    if (tail) gen_v4(t, rng);
     if (node_rng_below(rng, 4) == 0) {
         text_add_char(t, '%');
         size_t n = node_rng_below(rng, 5);
@@ -591,8 +586,7 @@ static void mutate(struct text *t, uint64_t *rng)
     for (size_t e = 0; e < edits; e++) {
         size_t pos = node_rng_below(rng, t->len + 1);
         char c = alphabet[node_rng_below(rng, sizeof alphabet - 1)];
-        if (node_rng_below(rng, 40) == 0)
-            c = (char)0xC3; /* a non-ASCII byte */
+        if (node_rng_below(rng, 40) == 0) c = (char)0xC3; /* a non-ASCII byte */
         switch (node_rng_below(rng, 3)) {
         case 0: /* insert */
             if (t->len + 1 < sizeof t->s) {
@@ -608,8 +602,7 @@ static void mutate(struct text *t, uint64_t *rng)
             }
             break;
         default: /* replace */
-            if (pos < t->len)
-                t->s[pos] = c;
+            if (pos < t->len) t->s[pos] = c;
             break;
         }
     }
@@ -631,8 +624,7 @@ static void gen_input(struct text *t, uint64_t *rng)
         mutate(t, rng);
         break;
     }
-    if (node_rng_below(rng, 2) == 0)
-        mutate(t, rng);
+    if (node_rng_below(rng, 2) == 0) mutate(t, rng);
 }
 
 /* Node prints, for each NUL-terminated input, the digit isIPv4 + 2 * isIPv6 (both are
@@ -687,8 +679,8 @@ Test(is_ip, agrees_with_node_on_generated_inputs, .timeout = 120)
     }
     /* A generator that produced almost only garbage would prove little. */
     cr_expect_gt(valid, DIFF_COUNT / 10, "only %zu generated inputs are addresses", valid);
-    cr_expect_eq(mismatches, 0, "%zu of %d inputs classified differently from node",
-                 mismatches, DIFF_COUNT);
+    cr_expect_eq(mismatches, 0, "%zu of %d inputs classified differently from node", mismatches,
+                 DIFF_COUNT);
     free(out);
     free(file);
     free(inputs);

@@ -11,7 +11,13 @@ Test(loop, new_loop_reports_its_backend)
 {
     eddy_loop *loop = eddy_loop_new();
     cr_assert_not_null(loop);
+#if defined(EDDY_BACKEND_EPOLL)
     cr_assert_str_eq(eddy_loop_backend(loop), "epoll");
+#elif defined(EDDY_BACKEND_KQUEUE)
+    cr_assert_str_eq(eddy_loop_backend(loop), "kqueue");
+#else
+    cr_assert_str_eq(eddy_loop_backend(loop), "poll");
+#endif
     cr_assert_eq(eddy_loop_free(loop), 0);
 }
 

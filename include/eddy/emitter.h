@@ -45,44 +45,65 @@ struct eddy_event {
 };
 
 /* A standalone emitter (its events' target is the emitter itself). NULL on -ENOMEM.
- * An emitter with no listeners costs one allocation: itself. */
+ * An emitter with no listeners costs one allocation: itself. An 'error' emitted on it
+ * with no listener prints one line on stderr, e.g.
+ *   eddy: unhandled 'error' event: ECONNRESET (connection reset by peer) [read] */
 eddy_emitter *eddy_emitter_new(void);
 
 /* Releases an emitter made by eddy_emitter_new, with its listeners and without
  * 'removeListener' events. Safe from inside one of its own listeners: the memory goes
- * when the outermost emit returns, and no further listener of that emit runs. */
+ * when the outermost emit returns, and no further listener of that emit (or of the emits
+ * around it) runs. NULL is accepted; the emitter of a server or socket is ignored (it
+ * goes with its object). */
 void eddy_emitter_free(eddy_emitter *e);
 
-/* The emitter of a server or socket (or the emitter itself when given one). */
+/* The emitter of a server or socket (or the emitter itself when given one); NULL for
+ * NULL. The emitter is the first member of both, so this is a cast and costs nothing. */
 eddy_emitter *eddy_emitter_of(void *object);
 
 /* Adds a listener at the end (eddy_on), to run once (eddy_once), or at the front
- * (eddy_prepend_listener, eddy_prepend_once_listener). 'newListener' is emitted first.
- * 0, -EINVAL (NULL emitter, event or fn) or -ENOMEM. */
+ * (eddy_prepend_listener, eddy_prepend_once_listener). The same (fn, ctx) may be added
+ * several times and then runs as many times. 'newListener' is emitted first, while the
+ * listener is not counted yet; a once listener is removed (with 'removeListener') just
+ * before it runs. Above the maximum (eddy_set_max_listeners) a warning is printed.
+ * 0, -EINVAL (NULL emitter, event or fn) or -ENOMEM, in which case nothing changed and
+ * no 'newListener' was emitted (unless 'newListener' listeners themselves added listeners
+ * to the same event and the room for this one then lacked). Does nothing and returns 0
+ * once eddy_emitter_free has been called from a running listener. */
 int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 int eddy_once(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 int eddy_prepend_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 int eddy_prepend_once_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 
-/* Removes the most recently added listener that matches (fn, ctx), then emits
- * 'removeListener'. 0 whether or not one was found; -EINVAL for NULL arguments. */
+/* Removes the most recently added listener that matches (fn, ctx), once or not, then
+ * emits 'removeListener' with the event name, fn and ctx. Like Node it searches from the
+ * end of the list, so after a prepend "most recent" means "last in call order". Nothing
+ * is emitted when no listener matched. 0 whether or not one was found; -EINVAL for NULL
+ * arguments. */
 int eddy_off(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 
-/* Removes every listener of one event (or of every event when event is NULL), most
- * recently added first, emitting 'removeListener' for each. Returns how many went. */
+/* Removes every listener of one event (or of every event when event is NULL), last in
+ * call order first, emitting 'removeListener' after each. With NULL, the built-in events
+ * go first, then user events in the order of their first listener, and 'removeListener'
+ * listeners last (as in Node); listeners that those add meanwhile are dropped too, without
+ * an event. Listeners added during it to a single named event stay. Returns how many went
+ * (0 for none), or -EINVAL for a NULL emitter. */
 int eddy_remove_all_listeners(eddy_emitter *e, const char *event);
 
 /* Calls the event's listeners in order with a copy of *ev (NULL: an empty payload) whose
- * name and target are filled in. Listeners added during the emit do not run in it;
- * listeners removed during it still do. Returns how many listeners ran (0: none), or
- * -EINVAL. An 'error' nobody listens to goes to the uncaught-error hook and returns 0. */
+ * name and target are filled in. It may be called from inside a listener (also for the
+ * same event). Listeners added during the emit do not run in it; listeners removed during
+ * it still do, except a once listener that already ran in a nested emit. Returns how many
+ * listeners ran (0: none), or -EINVAL. An 'error' nobody listens to goes to the
+ * uncaught-error hook and returns 0. Never allocates. */
 int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev);
 
-/* How many listeners the event has now. */
+/* How many listeners the event has now (removals during an emit count at once). */
 size_t eddy_listener_count(const eddy_emitter *e, const char *event);
 
-/* Above n listeners on one event, a warning is printed once for that event (all of them
- * still run). 0 = unlimited; the default is 10. */
+/* Above n listeners on one event, one warning line goes to stderr, once per event name
+ * for the life of the emitter (all the listeners still run). 0 = unlimited; the default
+ * is 10. Applies to listeners added afterwards. NULL is accepted. */
 void eddy_set_max_listeners(eddy_emitter *e, size_t n);
 
 /* Where an 'error' that nobody listens to goes, for the servers and sockets of a loop.

@@ -176,8 +176,10 @@ int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_del
  * is NUL-terminated and never splits a character or base64 quantum across events. */
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc);
 
-/* The encoding named as Node names them ("utf8", "UTF-8", "base64", "hex", "latin1",
- * "binary", "ascii", "buffer"...), case-insensitive; -EINVAL for others. */
+/* The encoding named as Node names them, ASCII case-insensitive: "utf8", "utf-8", "ascii",
+ * "base64", "hex", "latin1", "binary" (= latin1), and "buffer". -EINVAL for NULL, "" and any
+ * other name, including the encodings Node has and eddy does not ("utf16le", "utf-16le",
+ * "ucs2", "ucs-2", "base64url"). */
 int eddy_encoding_from_name(const char *name);
 
 /* Bytes queued and not yet taken by the kernel. */

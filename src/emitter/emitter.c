@@ -45,6 +45,7 @@
 #include "common/alloc.h"
 
 #define BUILTIN_COUNT ((unsigned)EDDY__EV_BUILTIN_COUNT)
+_Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 16 bits");
 #define DEFAULT_MAX_LISTENERS 10u
 /* Most sockets carry a handful of built-in listeners; start there to avoid regrowing. */
 #define BUILTIN_INITIAL_CAP 4u
@@ -161,7 +162,8 @@ static long user_find(const struct eddy__emitter_table *t, const char *name, uin
 
 /* ---- lists ---------------------------------------------------------------------- */
 
-static struct listener *list_items(const struct eddy__emitter_table *t, unsigned ref, uint32_t *len)
+static inline struct listener *list_items(const struct eddy__emitter_table *t, unsigned ref,
+                                          uint32_t *len)
 {
     if (ref < BUILTIN_COUNT) {
         *len = t->start[ref + 1] - t->start[ref];
@@ -326,18 +328,26 @@ static void emitter_release(eddy_emitter *e)
     eddy__free(e);
 }
 
-/* Ends an emit (or a hold): the outermost one applies what had to wait for it. After
- * this returns, e may be gone. */
-static void emitter_leave(eddy_emitter *e)
+/* What the outermost emit (or hold) applies when it returns. After this, e may be gone. */
+static void emitter_settle(eddy_emitter *e)
 {
-    if (--e->depth > 0) return;
     if (e->free_pending) {
         emitter_release(e);
         return;
     }
     struct eddy__emitter_table *t = e->table;
+    if (!t) return; /* disposed of by a listener, against the rules: at least no crash */
     if (t->tombstones || t->sweep) table_compact(t);
     t->gen = 0;
+}
+
+/* Ends an emit (or a hold). Inline, with the rare work out of line, because every emit
+ * goes through it. */
+static inline void emitter_leave(eddy_emitter *e)
+{
+    if (--e->depth == 0 &&
+        (e->free_pending || !e->table || e->table->gen || e->table->tombstones || e->table->sweep))
+        emitter_settle(e);
 }
 
 static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
@@ -356,6 +366,22 @@ static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
                 eddy_strerror(code), call ? " [" : "", call ? call : "", call ? "]" : "");
 }
 
+/* An emit that finds no listener: only 'error' does something then. Out of line to keep
+ * emit_ref small. */
+static int emit_to_nobody(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
+{
+    if (ref != EDDY__EV_ERROR || e->free_pending) return 0;
+    eddy_event copy;
+    if (ev)
+        copy = *ev;
+    else
+        memset(&copy, 0, sizeof copy);
+    copy.name = name;
+    copy.target = e->target;
+    report_uncaught(e, &copy); /* e may be gone afterwards: no more access */
+    return 0;
+}
+
 static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev);
 
 static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const char *event,
@@ -369,9 +395,35 @@ static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const c
     emit_ref(e, id, builtin_names[id], &ev);
 }
 
+/* The listener at f->next - 1 is removed or a once listener: decides whether the emit
+ * calls it, and removes a once listener before it runs (so that emitting the same event
+ * from inside it does not call it again). Out of line: the common listener is neither. */
+static bool frame_admits(eddy_emitter *e, struct frame *f, const char *name)
+{
+    uint32_t len;
+    struct listener *l = list_items(e->table, f->ref, &len) + f->next - 1;
+    if (l->removed && l->removed <= f->gen) return false; /* removed before this emit began */
+    if (!l->once) return true;                            /* removed during it: still runs */
+    if (l->fired) return false; /* a nested emit ran it (Node's `fired` flag) */
+    l->fired = true;
+    /* Already removed by eddy_off during this emit: it runs all the same, as in Node, but
+     * there is nothing to remove or report. */
+    if (l->removed) return true;
+    eddy_listener fn = l->fn;
+    void *ctx = l->ctx;
+    list_remove(e, f->ref, f->next - 1);
+    emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
+    return !e->free_pending;
+}
+
 static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
 {
-    if (e->free_pending) return 0;
+    struct eddy__emitter_table *t = e->table;
+    uint32_t len;
+    if (!t || e->free_pending || (list_items(t, ref, &len), len == 0) ||
+        (t->tombstones && live_count(t, ref) == 0))
+        return emit_to_nobody(e, ref, name, ev);
+
     eddy_event copy;
     if (ev)
         copy = *ev;
@@ -380,40 +432,22 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
     copy.name = name;
     copy.target = e->target;
 
-    struct eddy__emitter_table *t = e->table;
-    if (!t || live_count(t, ref) == 0) {
-        if (ref == EDDY__EV_ERROR)
-            report_uncaught(e, &copy); /* e may be gone afterwards: no more access */
-        return 0;
-    }
-
-    struct frame f = {.outer = t->frames, .ref = ref, .next = 0, .gen = t->gen};
-    list_items(t, ref, &f.end);
+    struct frame f = {.outer = t->frames, .ref = ref, .next = 0, .end = len, .gen = t->gen};
     t->frames = &f;
     e->depth++;
     int ran = 0;
-    while (f.next < f.end && !e->free_pending) {
-        uint32_t len;
+    do {
         /* Re-read every time: listeners may have moved the array (by adding to it). */
-        struct listener *l = list_items(t, ref, &len) + f.next++;
-        if (l->removed && l->removed <= f.gen) continue; /* removed before this emit started */
+        const struct listener *l = list_items(t, ref, &len) + f.next++;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
-        if (l->once) {
-            if (l->fired) continue;
-            l->fired = true;
-            /* Removed before it runs, so that emitting the same event from inside it does
-             * not call it again. Already removed (by eddy_off during this emit): it still
-             * runs, as in Node, but there is nothing to remove or report. */
-            if (!l->removed) {
-                list_remove(e, ref, f.next - 1);
-                emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
-                if (e->free_pending) break;
-            }
+        if ((l->removed || l->once) && !frame_admits(e, &f, name)) {
+            if (e->free_pending) break;
+            continue;
         }
         fn(&copy, ctx);
         ran++;
-    }
+    } while (f.next < f.end && !e->free_pending);
     t->frames = f.outer;
     emitter_leave(e);
     return ran;

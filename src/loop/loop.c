@@ -193,6 +193,7 @@ void eddy__io_init(eddy__io *io, eddy_loop *loop, int fd, eddy__io_cb cb)
     io->registered = 0;
     io->cb = cb;
     io->loop = loop;
+    io->backend_slot = -1;
     eddy__queue_init(&io->change_node);
 }
 
@@ -239,16 +240,23 @@ void eddy__io_close(eddy__io *io)
 static int apply_changes(eddy_loop *loop)
 {
     int first_err = 0;
+    eddy__queue failed;
+    eddy__queue_init(&failed);
     while (!eddy__queue_empty(&loop->changes)) {
         eddy__queue *q = loop->changes.next;
         eddy__queue_remove(q);
         eddy__io *io = EDDY__CONTAINER_OF(q, eddy__io, change_node);
         int err = eddy__backend_update(loop, io);
-        if (err == 0)
+        if (err == 0) {
             io->registered = io->events;
-        else if (!first_err)
-            first_err = err;
+        } else {
+            /* Kept for the next run (a backend may lack memory for now) */
+            eddy__queue_insert_tail(&failed, q);
+            if (!first_err)
+                first_err = err;
+        }
     }
+    eddy__queue_move(&failed, &loop->changes);
     return first_err;
 }
 

@@ -28,6 +28,7 @@ struct eddy__io {
     eddy__io_cb cb;
     eddy_loop *loop;
     eddy__queue change_node; /* queued while events != registered */
+    int backend_slot;        /* the backend's own bookkeeping (poll: index in its array) */
 };
 
 /* A timer. Public timers are allocated; the library embeds its own (socket idle timers,

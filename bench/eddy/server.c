@@ -1,0 +1,101 @@
+/* eddy's benchmark server, written the way the README teaches: a server with a
+ * 'connection' listener, a 'data' listener per socket, eddy_socket_write for replies.
+ *
+ *   server pong|echo|http PORT      (see ../common/protocol.h for the protocols) */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../common/protocol.h"
+#include "eddy.h"
+
+static enum bench_mode mode;
+static char replies[64 * 1024]; /* pre-filled reply copies, sent in one write */
+static size_t reply_len, replies_cap;
+
+static void on_drain(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_socket_resume(ev->target);
+}
+
+static void send_replies(eddy_socket *s, size_t n)
+{
+    while (n > 0) {
+        size_t k = n < replies_cap ? n : replies_cap;
+        eddy_socket_write(s, replies, k * reply_len, NULL, NULL);
+        n -= k;
+    }
+}
+
+static void on_data(const eddy_event *ev, void *ctx)
+{
+    eddy_socket *s = ev->target;
+    const char *bytes = ev->u.data.bytes;
+    size_t len = ev->u.data.len;
+    switch (mode) {
+    case MODE_PONG:
+        send_replies(s, count_lines(bytes, len));
+        break;
+    case MODE_HTTP:
+        send_replies(s, count_requests(bytes, len, ctx));
+        break;
+    default:
+        /* Echo with backpressure: stop reading while the peer does not take our writes. */
+        if (!eddy_socket_write(s, bytes, len, NULL, NULL))
+            eddy_socket_pause(s);
+        break;
+    }
+}
+
+static void on_close(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    free(ctx);
+}
+
+static void on_connection(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_socket *c = ev->u.socket;
+    eddy_emitter *e = eddy_emitter_of(c);
+    eddy_socket_set_no_delay(c, true);
+    void *state = NULL;
+    if (mode == MODE_HTTP) {
+        state = calloc(1, sizeof(unsigned)); /* the request parser's state */
+        eddy_on(e, "close", on_close, state);
+    }
+    eddy_on(e, "data", on_data, state);
+    if (mode == MODE_ECHO)
+        eddy_on(e, "drain", on_drain, NULL);
+}
+
+static void on_error(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    fprintf(stderr, "server: %s: %s\n", ev->u.error.syscall, eddy_strerror(ev->u.error.code));
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
+    if (mode == MODE_BAD || argc < 3) {
+        fprintf(stderr, "usage: server pong|echo|http PORT\n");
+        return 2;
+    }
+    if (mode == MODE_PONG) {
+        reply_len = PONG_LEN;
+        replies_cap = fill_replies(replies, sizeof replies, PONG_REPLY, PONG_LEN, SIZE_MAX);
+    } else if (mode == MODE_HTTP) {
+        reply_len = HTTP_LEN;
+        replies_cap = fill_replies(replies, sizeof replies, HTTP_REPLY, HTTP_LEN, SIZE_MAX);
+    }
+    eddy_loop *loop = eddy_loop_new();
+    if (!loop)
+        return 1;
+    eddy_server *server = eddy_create_server(loop, NULL, on_connection, NULL);
+    eddy_on(eddy_emitter_of(server), "error", on_error, NULL);
+    eddy_server_listen(server, atoi(argv[2]), "127.0.0.1", NULL, NULL);
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* The floor: a minimal hand-written epoll server. Level-triggered, one read per
+ * readiness into one static buffer, replies written straight away; what the kernel does
+ * not take at once is kept per connection and flushed on EPOLLOUT. No callbacks, no
+ * emitter, no allocation on the hot path: what a library cannot beat.
+ *
+ *   epoll_server pong|echo|http PORT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/protocol.h"
+
+typedef struct {
+    unsigned http_state;
+    char *pending; /* bytes the kernel did not take yet */
+    size_t pending_len;
+} conn_t;
+
+static enum bench_mode mode;
+static int epfd;
+static conn_t *conns; /* indexed by fd */
+static char buf[64 * 1024];
+static char replies[64 * 1024];
+static size_t reply_len, replies_cap;
+
+static void conn_close(int fd)
+{
+    free(conns[fd].pending);
+    memset(&conns[fd], 0, sizeof conns[fd]);
+    close(fd); /* also removes it from the epoll set: nobody else holds the fd */
+}
+
+/* Sends or queues; returns -1 when the connection failed. */
+static int conn_send(int fd, const char *p, size_t len)
+{
+    conn_t *c = &conns[fd];
+    if (c->pending_len == 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN)
+            return -1;
+        if (n < 0)
+            n = 0;
+        p += n;
+        len -= (size_t)n;
+        if (len == 0)
+            return 0;
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.fd = fd};
+        epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    c->pending = realloc(c->pending, c->pending_len + len);
+    memcpy(c->pending + c->pending_len, p, len);
+    c->pending_len += len;
+    return 0;
+}
+
+static int conn_flush(int fd)
+{
+    conn_t *c = &conns[fd];
+    ssize_t n = send(fd, c->pending, c->pending_len, MSG_NOSIGNAL);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -1;
+    memmove(c->pending, c->pending + n, c->pending_len - (size_t)n);
+    c->pending_len -= (size_t)n;
+    if (c->pending_len == 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return 0;
+}
+
+static int send_replies(int fd, size_t n)
+{
+    while (n > 0) {
+        size_t k = n < replies_cap ? n : replies_cap;
+        if (conn_send(fd, replies, k * reply_len) < 0)
+            return -1;
+        n -= k;
+    }
+    return 0;
+}
+
+static void conn_read(int fd)
+{
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+        if (n == 0 || errno != EAGAIN)
+            conn_close(fd);
+        return;
+    }
+    int r;
+    if (mode == MODE_PONG)
+        r = send_replies(fd, count_lines(buf, (size_t)n));
+    else if (mode == MODE_HTTP)
+        r = send_replies(fd, count_requests(buf, (size_t)n, &conns[fd].http_state));
+    else
+        r = conn_send(fd, buf, (size_t)n);
+    if (r < 0)
+        conn_close(fd);
+}
+
+int main(int argc, char **argv)
+{
+    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
+    if (mode == MODE_BAD || argc < 3) {
+        fprintf(stderr, "usage: epoll_server pong|echo|http PORT\n");
+        return 2;
+    }
+    if (mode == MODE_PONG) {
+        reply_len = PONG_LEN;
+        replies_cap = fill_replies(replies, sizeof replies, PONG_REPLY, PONG_LEN, SIZE_MAX);
+    } else if (mode == MODE_HTTP) {
+        reply_len = HTTP_LEN;
+        replies_cap = fill_replies(replies, sizeof replies, HTTP_REPLY, HTTP_LEN, SIZE_MAX);
+    }
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    conns = calloc(rl.rlim_cur, sizeof *conns);
+
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 511) < 0) {
+        perror("epoll_server: listen");
+        return 1;
+    }
+    epfd = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
+    epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+    struct epoll_event events[256];
+    for (;;) {
+        int n = epoll_wait(epfd, events, 256, -1);
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == lfd) {
+                int c;
+                while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    if ((rlim_t)c >= rl.rlim_cur) {
+                        close(c);
+                        continue;
+                    }
+                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    struct epoll_event cev = {.events = EPOLLIN, .data.fd = c};
+                    epoll_ctl(epfd, EPOLL_CTL_ADD, c, &cev);
+                }
+                continue;
+            }
+            if ((events[i].events & EPOLLOUT) && conns[fd].pending_len && conn_flush(fd) < 0) {
+                conn_close(fd);
+                continue;
+            }
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                conn_read(fd);
+        }
+    }
+}
