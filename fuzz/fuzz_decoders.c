@@ -4,7 +4,9 @@
  * in one read and once in the reads the input describes; both must give the same text
  * (Node's StringDecoder has that property, and tests/test_encoding.c checks eddy against
  * node). Every output buffer is allocated at exactly the promised bound + 1 so that ASan
- * reports any write past it. The same data then goes through eddy__encoding_to_bytes. */
+ * reports any write past it. The same data then goes through eddy__encoding_to_bytes and
+ * eddy_encoding_from_name. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,6 +104,18 @@ static void check_to_bytes(eddy_encoding enc, const uint8_t *in, size_t n)
     free(out);
 }
 
+/* Any name gives -EINVAL or an encoding that the decoders know. */
+static void check_name(const uint8_t *in, size_t n)
+{
+    char *name = malloc(n + 1);
+    if (!name) abort();
+    memcpy(name, in, n);
+    name[n] = '\0';
+    int enc = eddy_encoding_from_name(name);
+    if (enc != -EINVAL && !eddy__encoding_valid(enc)) abort();
+    free(name);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2) return 0;
@@ -115,5 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_decoder(enc, reads, nreads, in, n);
     check_to_bytes(enc, in, n);
+    check_name(in, n);
     return 0;
 }

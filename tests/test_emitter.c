@@ -422,6 +422,31 @@ Test(emitter, listener_removed_during_an_emit_still_runs_in_that_emit)
     eddy_emitter_free(em);
 }
 
+static bool removed_then_nested;
+
+static void remove_b_then_emit_again(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    strcat(trace, (const char *)ctx);
+    if (!removed_then_nested) {
+        removed_then_nested = true;
+        eddy_off(em, "tick", record, B);
+        eddy_emit(em, "tick", NULL);
+    }
+}
+
+Test(emitter, listener_removed_during_an_emit_does_not_run_in_a_nested_emit_begun_after)
+{
+    em = eddy_emitter_new();
+    eddy_on(em, "tick", remove_b_then_emit_again, "A");
+    eddy_on(em, "tick", record, B);
+
+    eddy_emit(em, "tick", NULL);
+
+    cr_assert_str_eq(trace, "AAB", "as Node: the nested emit no longer sees B, the outer one does");
+    eddy_emitter_free(em);
+}
+
 Test(emitter, once_listener_removed_during_an_emit_still_runs_in_that_emit)
 {
     em = eddy_emitter_new();
@@ -1255,6 +1280,7 @@ Test(emitter, on_reports_enomem_when_a_user_event_cannot_be_recorded, .fini = re
         cr_assert_eq(eddy_listener_count(e, "user"), 0);
         cr_assert_eq(eddy_emit(e, "user", NULL), 0);
         cr_assert_eq(eddy_emit(e, "data", NULL), 1);
+        cr_assert_leq(live_blocks, 1, "no record left behind (the users array may keep its room)");
         restore_allocator();
         eddy_emitter_free(e);
     }

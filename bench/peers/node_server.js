@@ -14,15 +14,14 @@ if (!['pong', 'echo', 'http'].includes(mode) || !port) {
 const PONG = Buffer.from('+PONG\r\n');
 const HTTP = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n' +
                          'Connection: keep-alive\r\n\r\nHello, World!');
-const cache = new Map(); // n -> n replies concatenated
+const cache = new Map(); // n -> n PONG replies concatenated
 
 function replies(one, n) {
   if (n === 1) return one;
   let b = cache.get(n);
   if (!b) {
     b = Buffer.concat(Array(n).fill(one));
-    cache.set(one === PONG ? n : -n, b);
-    return b;
+    cache.set(n, b);
   }
   return b;
 }

@@ -206,6 +206,9 @@ static int list_reserve(struct eddy__emitter_table *t, unsigned ref)
     if (len < *cap) return 0;
     if (*cap > UINT32_MAX / 2) return -ENOMEM;
     uint32_t ncap = *cap ? *cap * 2 : initial;
+#if SIZE_MAX <= UINT32_MAX /* only there can the byte count overflow */
+    if (ncap > SIZE_MAX / sizeof **items) return -ENOMEM;
+#endif
     struct listener *grown = eddy__realloc(*items, (size_t)ncap * sizeof **items);
     if (!grown) return -ENOMEM;
     *items = grown;
@@ -498,6 +501,7 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
         long index = user_find(t, name, hash);
         if (index < 0) {
             if (t->n_users == t->cap_users) {
+                if (t->cap_users > UINT32_MAX / 2) goto nomem;
                 uint32_t ncap = t->cap_users ? t->cap_users * 2 : 4;
                 struct user_event **grown =
                     eddy__realloc(t->users, (size_t)ncap * sizeof *t->users);
