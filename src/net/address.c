@@ -1,4 +1,5 @@
-/* Socket addresses: parsing IP literals into sockaddrs and formatting them back. */
+/* Socket addresses (parsing IP literals into sockaddrs and formatting them back), and
+ * the small pieces that servers and sockets share. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -110,4 +111,19 @@ int eddy__fd_prepare(int fd)
     if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
         return -errno;
     return 0;
+}
+
+bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what)
+{
+    eddy_listener fn;
+    void *ctx;
+    eddy__loop_uncaught(loop, &fn, &ctx);
+    if (fn) {
+        fn(ev, ctx);
+        return true;
+    }
+    fprintf(stderr, "eddy: unhandled 'error' on a %s: %s (%s) [%s]\n", what,
+            eddy_err_name(ev->u.error.code), eddy_strerror(ev->u.error.code),
+            ev->u.error.syscall ? ev->u.error.syscall : "?");
+    return false;
 }

@@ -33,8 +33,9 @@ eddy_loop *eddy__server_loop(const eddy_server *server);
 /* The server learns that one of its connections emitted 'close'. */
 void eddy__server_connection_closed(eddy_server *server);
 
-/* The loop's uncaught-error hook, or the default (print, then destroy the target). */
-void eddy__net_uncaught(const eddy_event *ev, void *ctx);
+/* An 'error' nobody listens to: given to the loop's hook (returns true), or printed on
+ * stderr (returns false: the caller then destroys its object, the default). */
+bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);

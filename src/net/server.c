@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,17 +61,8 @@ static void sync_ref(eddy_server *s)
 static void server_uncaught(const eddy_event *ev, void *ctx)
 {
     eddy_server *s = ctx;
-    eddy_listener fn;
-    void *uctx;
-    eddy__loop_uncaught(s->loop, &fn, &uctx);
-    if (fn) {
-        fn(ev, uctx);
-        return;
-    }
-    fprintf(stderr, "eddy: unhandled 'error' on a server: %s (%s) [%s]\n",
-            eddy_err_name(ev->u.error.code), eddy_strerror(ev->u.error.code),
-            ev->u.error.syscall ? ev->u.error.syscall : "?");
-    eddy_server_close(s, NULL, NULL);
+    if (!eddy__uncaught_to_hook(s->loop, ev, "server"))
+        eddy_server_close(s, NULL, NULL);
 }
 
 eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts,

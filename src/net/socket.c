@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -129,17 +128,8 @@ static void sync_reading(eddy_socket *s)
 static void socket_uncaught(const eddy_event *ev, void *ctx)
 {
     eddy_socket *s = ctx;
-    eddy_listener fn;
-    void *uctx;
-    eddy__loop_uncaught(s->loop, &fn, &uctx);
-    if (fn) {
-        fn(ev, uctx);
-        return;
-    }
-    fprintf(stderr, "eddy: unhandled 'error' on a socket: %s (%s) [%s]\n",
-            eddy_err_name(ev->u.error.code), eddy_strerror(ev->u.error.code),
-            ev->u.error.syscall ? ev->u.error.syscall : "?");
-    eddy_socket_destroy(s);
+    if (!eddy__uncaught_to_hook(s->loop, ev, "socket"))
+        eddy_socket_destroy(s);
 }
 
 static void emit_error(eddy_socket *s, int code, const char *syscall)
@@ -221,25 +211,40 @@ static void socket_release(eddy__deferred *d)
     eddy__free(s);
 }
 
+/* TCP_NODELAY as the flags say; 0 or -errno. Nothing to do before there is an fd (it
+ * is applied on connect) or on a UNIX socket. */
+static int apply_no_delay(eddy_socket *s)
+{
+    if (s->io.fd < 0 || has(s, S_UNIX))
+        return 0;
+    int v = has(s, S_NO_DELAY);
+    return setsockopt(s->io.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0 ? -errno : 0;
+}
+
+static int apply_keep_alive(eddy_socket *s)
+{
+    if (s->io.fd < 0 || has(s, S_UNIX))
+        return 0;
+    int v = has(s, S_KEEPALIVE);
+    if (setsockopt(s->io.fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) < 0)
+        return -errno;
+#ifdef TCP_KEEPIDLE
+    if (v && s->keepalive_ms) {
+        int secs = (int)(s->keepalive_ms / 1000 ? s->keepalive_ms / 1000 : 1);
+        if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
+            return -errno;
+    }
+#endif
+    return 0;
+}
+
+/* Options set before the connection existed. */
 static void apply_options(eddy_socket *s)
 {
-    int fd = s->io.fd;
-    if (fd < 0 || has(s, S_UNIX))
-        return;
-    if (has(s, S_NO_DELAY)) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    if (has(s, S_KEEPALIVE)) {
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-#ifdef TCP_KEEPIDLE
-        if (s->keepalive_ms) {
-            int secs = (int)(s->keepalive_ms / 1000 ? s->keepalive_ms / 1000 : 1);
-            setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
-        }
-#endif
-    }
+    if (has(s, S_NO_DELAY))
+        apply_no_delay(s);
+    if (has(s, S_KEEPALIVE))
+        apply_keep_alive(s);
 }
 
 eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sockaddr *peer,
@@ -409,6 +414,19 @@ int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_
     return socket_connect_addr(s, &addr, len, on_connect, ctx);
 }
 
+static eddy_socket *connect_new(eddy_loop *loop, const eddy__sockaddr *addr, socklen_t len,
+                                eddy_listener on_connect, void *ctx)
+{
+    eddy_socket *s = socket_alloc(loop);
+    if (!s)
+        return NULL;
+    if (socket_connect_addr(s, addr, len, on_connect, ctx) < 0) {
+        socket_release(&s->tick);
+        return NULL;
+    }
+    return s;
+}
+
 eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
                                     eddy_listener on_connect, void *ctx)
 {
@@ -416,14 +434,7 @@ eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
     socklen_t len;
     if (!loop || port <= 0 || eddy__sockaddr_from_host(&addr, &len, host, port, false, false) < 0)
         return NULL;
-    eddy_socket *s = socket_alloc(loop);
-    if (!s)
-        return NULL;
-    if (socket_connect_addr(s, &addr, len, on_connect, ctx) < 0) {
-        socket_release(&s->tick);
-        return NULL;
-    }
-    return s;
+    return connect_new(loop, &addr, len, on_connect, ctx);
 }
 
 eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
@@ -433,14 +444,7 @@ eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
     socklen_t len;
     if (!loop || eddy__sockaddr_from_path(&addr, &len, path) < 0)
         return NULL;
-    eddy_socket *s = socket_alloc(loop);
-    if (!s)
-        return NULL;
-    if (socket_connect_addr(s, &addr, len, on_connect, ctx) < 0) {
-        socket_release(&s->tick);
-        return NULL;
-    }
-    return s;
+    return connect_new(loop, &addr, len, on_connect, ctx);
 }
 
 /* ---- destroying ---- */
@@ -956,20 +960,22 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
 
 /* ---- flow control, options, state ---- */
 
-void eddy_socket_pause(eddy_socket *s)
+static void set_paused(eddy_socket *s, bool paused)
 {
     if (!s)
         return;
-    s->flags |= S_PAUSED;
+    s->flags = paused ? s->flags | S_PAUSED : s->flags & ~S_PAUSED;
     sync_reading(s);
+}
+
+void eddy_socket_pause(eddy_socket *s)
+{
+    set_paused(s, true);
 }
 
 void eddy_socket_resume(eddy_socket *s)
 {
-    if (!s)
-        return;
-    s->flags &= ~S_PAUSED;
-    sync_reading(s);
+    set_paused(s, false);
 }
 
 void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx)
@@ -992,38 +998,17 @@ int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
 {
     if (!s || has(s, S_DESTROYED))
         return -EINVAL;
-    if (no_delay)
-        s->flags |= S_NO_DELAY;
-    else
-        s->flags &= ~S_NO_DELAY;
-    if (s->io.fd < 0 || has(s, S_UNIX))
-        return 0;
-    int v = no_delay;
-    return setsockopt(s->io.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0 ? -errno : 0;
+    s->flags = no_delay ? s->flags | S_NO_DELAY : s->flags & ~S_NO_DELAY;
+    return apply_no_delay(s);
 }
 
 int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms)
 {
     if (!s || has(s, S_DESTROYED))
         return -EINVAL;
-    if (enable)
-        s->flags |= S_KEEPALIVE;
-    else
-        s->flags &= ~S_KEEPALIVE;
+    s->flags = enable ? s->flags | S_KEEPALIVE : s->flags & ~S_KEEPALIVE;
     s->keepalive_ms = initial_delay_ms;
-    if (s->io.fd < 0 || has(s, S_UNIX))
-        return 0;
-    int v = enable;
-    if (setsockopt(s->io.fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) < 0)
-        return -errno;
-#ifdef TCP_KEEPIDLE
-    if (enable && initial_delay_ms) {
-        int secs = (int)(initial_delay_ms / 1000 ? initial_delay_ms / 1000 : 1);
-        if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
-            return -errno;
-    }
-#endif
-    return 0;
+    return apply_keep_alive(s);
 }
 
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
@@ -1084,20 +1069,22 @@ uint64_t eddy_socket_bytes_written(const eddy_socket *s)
     return s ? s->bytes_written : 0;
 }
 
-void eddy_socket_ref(eddy_socket *s)
+static void set_referenced(eddy_socket *s, bool referenced)
 {
     if (!s)
         return;
-    s->flags |= S_REFERENCED;
+    s->flags = referenced ? s->flags | S_REFERENCED : s->flags & ~S_REFERENCED;
     sync_ref(s);
+}
+
+void eddy_socket_ref(eddy_socket *s)
+{
+    set_referenced(s, true);
 }
 
 void eddy_socket_unref(eddy_socket *s)
 {
-    if (!s)
-        return;
-    s->flags &= ~S_REFERENCED;
-    sync_ref(s);
+    set_referenced(s, false);
 }
 
 /* ---- pipe ----
