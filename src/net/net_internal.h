@@ -18,6 +18,13 @@ typedef union {
     struct sockaddr_storage ss;
 } eddy__sockaddr;
 
+/* The IP part of it: what a socket keeps of its addresses. */
+typedef union {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+} eddy__inaddr;
+
 /* host:port to a socket address. host NULL means localhost when connecting and
  * any-address when listening (any_for_null). "localhost" is 127.0.0.1 until name
  * resolution exists. 0 or -EINVAL. */

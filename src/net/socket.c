@@ -77,12 +77,13 @@ struct eddy_socket {
     eddy__queue done;   /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
     eddy__deferred tick;
-    struct eddy_timer idle;
+    struct eddy_timer *idle; /* allocated by the first set_timeout: most sockets never have one */
     uint64_t timeout_ns, last_active_ns;
     uint64_t keepalive_ms;
     eddy__decoder decoder;
-    eddy__sockaddr peer, local;
-    socklen_t peer_len, local_len;
+    /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
+    eddy__inaddr peer, local;
+    uint8_t peer_len, local_len;
 };
 
 static void socket_tick(eddy__deferred *d);
@@ -94,6 +95,17 @@ static void socket_destroy(eddy_socket *s, int err, const char *syscall);
 static bool has(const eddy_socket *s, uint32_t f)
 {
     return (s->flags & f) != 0;
+}
+
+/* Keeps an IPv4 or IPv6 address in the socket's compact form. */
+static bool cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__sockaddr *src,
+                          socklen_t len)
+{
+    if (len > sizeof *dst || (src->sa.sa_family != AF_INET && src->sa.sa_family != AF_INET6))
+        return false;
+    memcpy(dst, src, len);
+    *dst_len = (uint8_t)len;
+    return true;
 }
 
 static void schedule_tick(eddy_socket *s)
@@ -152,7 +164,7 @@ static void idle_fire(void *arg)
         return;
     uint64_t due = s->last_active_ns + s->timeout_ns;
     if (due > s->loop->now_ns) {
-        eddy__timer_start_at(&s->idle, due, idle_fire, s);
+        eddy__timer_start_at(s->idle, due, idle_fire, s);
         return;
     }
     /* Once per idle period: the timer stays off until the next activity. */
@@ -162,8 +174,8 @@ static void idle_fire(void *arg)
 static void touch(eddy_socket *s)
 {
     s->last_active_ns = s->loop->now_ns;
-    if (s->timeout_ns && !eddy__timer_active(&s->idle) && !has(s, S_DESTROYED))
-        eddy__timer_start_at(&s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+    if (s->timeout_ns && !eddy__timer_active(s->idle) && !has(s, S_DESTROYED))
+        eddy__timer_start_at(s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
 }
 
 /* ---- creation and release ---- */
@@ -181,8 +193,6 @@ static eddy_socket *socket_alloc(eddy_loop *loop)
     eddy__queue_init(&s->writes);
     eddy__queue_init(&s->done);
     eddy__deferred_init(&s->tick, socket_tick);
-    eddy__timer_init(&s->idle, loop);
-    eddy__timer_set_ref(&s->idle, false);
     eddy__decoder_init(&s->decoder, EDDY_ENC_BUFFER);
     eddy__handle_add(loop);
     return s;
@@ -208,6 +218,7 @@ static void socket_release(eddy__deferred *d)
     run_write_callbacks(s); /* those queued by 'close' listeners */
     eddy__emitter_dispose(&s->emitter);
     eddy__handle_remove(s->loop);
+    eddy__free(s->idle);
     eddy__free(s);
 }
 
@@ -265,9 +276,10 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         s->high_water_mark = opts->high_water_mark;
     if (peer->sa.sa_family == AF_UNIX)
         s->flags |= S_UNIX;
-    memcpy(&s->peer, peer, peer_len);
-    s->peer_len = peer_len;
-    s->flags |= S_PEER_CACHED;
+    else
+        cache_address(&s->peer, &s->peer_len, peer, peer_len);
+    if (s->peer_len)
+        s->flags |= S_PEER_CACHED;
     s->last_active_ns = loop->now_ns;
     sync_reading(s);
     sync_ref(s);
@@ -355,11 +367,11 @@ static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, sockl
         if (err < 0)
             return err;
     }
-    memcpy(&s->peer, addr, len);
-    s->peer_len = len;
-    s->flags |= S_PEER_CACHED | S_CONNECTING;
+    s->flags |= S_CONNECTING;
     if (addr->sa.sa_family == AF_UNIX)
         s->flags |= S_UNIX;
+    else if (cache_address(&s->peer, &s->peer_len, addr, len))
+        s->flags |= S_PEER_CACHED;
     int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         /* EMFILE and friends: an 'error' event like every other connect failure */
@@ -453,8 +465,10 @@ static void cache_local_address(eddy_socket *s)
 {
     if (has(s, S_LOCAL_CACHED) || s->io.fd < 0)
         return;
-    s->local_len = sizeof s->local;
-    if (getsockname(s->io.fd, &s->local.sa, &s->local_len) == 0)
+    eddy__sockaddr local;
+    socklen_t len = sizeof local;
+    if (!has(s, S_UNIX) && getsockname(s->io.fd, &local.sa, &len) == 0 &&
+        cache_address(&s->local, &s->local_len, &local, len))
         s->flags |= S_LOCAL_CACHED;
 }
 
@@ -487,7 +501,8 @@ static void socket_destroy(eddy_socket *s, int err, const char *syscall)
         eddy__io_close(&s->io);
         close(fd);
     }
-    eddy__timer_stop(&s->idle);
+    if (s->idle)
+        eddy__timer_stop(s->idle);
     cancel_writes(s, -ECANCELED);
     sync_ref(s);
     schedule_tick(s);
@@ -986,12 +1001,22 @@ void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeo
         eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
     if (ms == 0) {
         s->timeout_ns = 0;
-        eddy__timer_stop(&s->idle);
+        if (s->idle)
+            eddy__timer_stop(s->idle);
         return;
     }
     s->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
     s->last_active_ns = eddy__clock_ns();
-    eddy__timer_start_at(&s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+    if (!s->idle) {
+        s->idle = eddy__malloc(sizeof *s->idle);
+        if (!s->idle) {
+            socket_destroy(s, -ENOMEM, "setTimeout");
+            return;
+        }
+        eddy__timer_init(s->idle, s->loop);
+        eddy__timer_set_ref(s->idle, false);
+    }
+    eddy__timer_start_at(s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
 }
 
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
@@ -1035,13 +1060,29 @@ size_t eddy_socket_buffer_size(const eddy_socket *s)
     return s ? s->queued : 0;
 }
 
+/* A UNIX socket's addresses come from the kernel while it is open. */
+static int live_address(const eddy_socket *s, eddy_address *out, bool peer)
+{
+    eddy__sockaddr sa;
+    socklen_t len = sizeof sa;
+    if (s->io.fd < 0)
+        return -ENOTCONN;
+    int r = peer ? getpeername(s->io.fd, &sa.sa, &len) : getsockname(s->io.fd, &sa.sa, &len);
+    if (r < 0)
+        return -errno;
+    eddy__address_from_sockaddr(out, &sa, len);
+    return 0;
+}
+
 int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out)
 {
     if (!s || !out)
         return -EINVAL;
+    if (has(s, S_UNIX))
+        return live_address(s, out, true);
     if (!has(s, S_PEER_CACHED))
         return -ENOTCONN;
-    eddy__address_from_sockaddr(out, &s->peer, s->peer_len);
+    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->peer, s->peer_len);
     return 0;
 }
 
@@ -1049,13 +1090,15 @@ int eddy_socket_address(const eddy_socket *s, eddy_address *out)
 {
     if (!s || !out)
         return -EINVAL;
-    eddy_socket *m = (eddy_socket *)s; /* caching is not a visible change */
+    if (has(s, S_UNIX))
+        return live_address(s, out, false);
     if (!has(s, S_CONNECTED | S_CONNECTING))
         return -ENOTCONN;
-    cache_local_address(m);
+    cache_local_address((eddy_socket *)s); /* caching is not a visible change */
     if (!has(s, S_LOCAL_CACHED))
         return -ENOTCONN;
-    eddy__address_from_sockaddr(out, &s->local, s->local_len);
+    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->local,
+                                s->local_len);
     return 0;
 }
 
