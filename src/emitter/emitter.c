@@ -3,17 +3,21 @@
  * Layout. struct eddy_emitter (emitter_struct.h) is 40 bytes of plain data embedded in
  * every server and socket; eddy__emitter_init never allocates, and an emitter that never
  * had a listener owns nothing on the heap. The first eddy_on allocates the table below
- * (about 100 bytes), which lives until the emitter is disposed of:
- *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array, grouped
- *     by id: group `id` is items[start[id] .. start[id + 1]). A socket with its usual four
- *     or five listeners thus costs two allocations (table + array) instead of one list
- *     per event, and an emit finds its group with two loads, no string comparison. Adding
- *     to a group shifts the groups after it, which is cheap at these sizes and happens
- *     when listeners are added, never when events are emitted.
+ * (104 bytes on LP64), which lives until the emitter is disposed of:
+ *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array of
+ *     24-byte entries, grouped by id: group `id` is items[start[id] .. start[id + 1]).
+ *     A socket with its usual four listeners thus costs two allocations, 104 + 96 bytes
+ *     (one list per event would take a 192-byte table of {pointer, length, capacity} and
+ *     an allocation per event used), and an emit finds its group with two loads, no
+ *     string comparison. Adding to a group shifts the groups after it, which is cheap at
+ *     these sizes and happens when listeners are added, never when events are emitted.
+ *     The array grows 4, 8, 16... entries and is not shrunk.
  *   - user events (any other name) are a small array of records {hash, name copy,
  *     listeners}. A name is hashed once per call and compared with strcmp only against a
  *     record of the same hash, so a call does at most one string comparison (plus the
- *     first-character switch that recognises the built-in names).
+ *     first-character switch that recognises the built-in names). A record goes when its
+ *     last listener does, unless it printed the max-listeners warning: keeping it keeps
+ *     that warning to once per name.
  *
  * Snapshots without copies. Node runs an emit on a copy of the listener array. Instead,
  * an emit walks the live array in place, described by a frame on the C stack that is
