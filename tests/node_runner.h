@@ -29,23 +29,27 @@ static inline size_t node_rng_below(uint64_t *state, size_t n)
     return n ? (size_t)(node_rng_next(state) % n) : 0;
 }
 
-/* True when an executable named "node" is on PATH. */
-static inline bool node_available(void)
+/* Why node cannot be used, or NULL when it can: it must be on PATH and not disabled with
+ * EDDY_TEST_NO_NODE=1. (Under valgrind, tests/valgrind-wrap.sh keeps node untraced; a
+ * plain --trace-children=yes run works too, only slower.) */
+static inline const char *node_unavailable_reason(void)
 {
+    const char *no_node = getenv("EDDY_TEST_NO_NODE");
+    if (no_node && *no_node && strcmp(no_node, "0") != 0) return "EDDY_TEST_NO_NODE is set";
     const char *path = getenv("PATH");
-    if (!path) return false;
+    if (!path) return "node is not on PATH";
     char dir[4096];
     while (*path) {
         size_t n = strcspn(path, ":");
         if (n > 0 && n < sizeof dir - 6) {
             memcpy(dir, path, n);
             memcpy(dir + n, "/node", 6);
-            if (access(dir, X_OK) == 0) return true;
+            if (access(dir, X_OK) == 0) return NULL;
         }
         path += n;
         if (*path == ':') path++;
     }
-    return false;
+    return "node is not on PATH";
 }
 
 static inline bool node_write_file(const char *path, const void *data, size_t len)

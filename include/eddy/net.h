@@ -3,22 +3,19 @@
  * Events (payload in eddy_event.u, and what follows):
  *
  *  object  event        when                                     payload            then
- *  ------  -----------  ---------------------------------------  -----------------  -----------------
- *  server  listening    the socket is bound and listening        -                  connection*
+ *  ------  -----------  ---------------------------------------  -----------------
+ * ----------------- server  listening    the socket is bound and listening        - connection*
  *  server  connection   a connection was accepted                u.socket           -
  *  server  error        listen failed (syscall "listen")         u.error            -  (no 'close')
  *  server  close        closed and every accepted conn. closed   -                  nothing more
- *  socket  connect      the connection is established            -                  data*, end, close
- *  socket  data         bytes arrived (valid during the call)    u.data             data*, end, close
- *  socket  end          the peer sent FIN (at most once)         -                  close (unless
- *                                                                                   allow_half_open)
- *  socket  timeout      idle for the set time (notify only)      -                  -
- *  socket  drain        the write queue emptied after a write    -                  -
- *                       returned false
- *  socket  error        a failure (u.error.syscall names it:     u.error            close(true)
- *                       "connect", "read", "write", ...)
- *  socket  close        the socket is closed, fd released        u.had_error        nothing more
- *  socket  fd           a descriptor arrived over a UNIX socket  u.fd               -
+ *  socket  connect      the connection is established            -                  data*, end,
+ * close socket  data         bytes arrived (valid during the call)    u.data             data*,
+ * end, close socket  end          the peer sent FIN (at most once)         -                  close
+ * (unless allow_half_open) socket  timeout      idle for the set time (notify only)      - - socket
+ * drain        the write queue emptied after a write    -                  - returned false socket
+ * error        a failure (u.error.syscall names it:     u.error            close(true) "connect",
+ * "read", "write", ...) socket  close        the socket is closed, fd released        u.had_error
+ * nothing more socket  fd           a descriptor arrived over a UNIX socket  u.fd               -
  *
  * An object stays valid until its 'close' was emitted and its listeners returned. 'data'
  * bytes point into a loop-owned buffer: they are valid only while the listener runs.
@@ -59,11 +56,11 @@ typedef enum {
 
 /* Zero-initialise for the defaults. */
 typedef struct {
-    bool allow_half_open; /* keep accepted sockets writable after the peer's FIN */
-    int backlog;          /* listen(2) backlog; 0 = 511 */
-    bool reuse_port;      /* SO_REUSEPORT, for one listening loop per core */
-    bool ipv6_only;       /* with a "::" host: no IPv4-mapped connections */
-    bool pause_on_connect;/* accepted sockets start paused */
+    bool allow_half_open;   /* keep accepted sockets writable after the peer's FIN */
+    int backlog;            /* listen(2) backlog; 0 = 511 */
+    bool reuse_port;        /* SO_REUSEPORT, for one listening loop per core */
+    bool ipv6_only;         /* with a "::" host: no IPv4-mapped connections */
+    bool pause_on_connect;  /* accepted sockets start paused */
     size_t high_water_mark; /* accepted sockets' write high-water mark; 0 = 16 KiB */
 } eddy_server_options;
 
@@ -102,9 +99,9 @@ void eddy_server_ref(eddy_server *s);
 void eddy_server_unref(eddy_server *s);
 
 typedef struct {
-    int fd;               /* an existing connected socket to wrap; -1: none */
-    const char *type;     /* "tcp4", "tcp6", "unix" or NULL */
-    bool allow_half_open; /* stay writable after the peer's FIN until eddy_socket_end */
+    int fd;                 /* an existing connected socket to wrap; -1: none */
+    const char *type;       /* "tcp4", "tcp6", "unix" or NULL */
+    bool allow_half_open;   /* stay writable after the peer's FIN until eddy_socket_end */
     size_t high_water_mark; /* write queue size at which write returns false; 0 = 16 KiB */
 } eddy_socket_options;
 
@@ -125,8 +122,7 @@ eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
  * connected or destroyed), -ENOMEM. Later failures are 'error' events. */
 int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
                         void *ctx);
-int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect,
-                             void *ctx);
+int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx);
 
 /* Called once per write, in order, after its bytes reached the kernel (status 0), or
  * with a negative errno when they never will (-ECANCELED when the socket is destroyed). */
@@ -141,8 +137,8 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
 /* Writes a NUL-terminated string, converted the way Node's Buffer.from(str, enc) does
  * (base64 and hex decoded to bytes; utf8 as is; ascii and latin1 one byte per character).
  * An invalid enc returns false and emits 'error' -EINVAL. */
-bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc,
-                              eddy_write_cb cb, void *ctx);
+bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
+                              void *ctx);
 
 /* Sends data with a descriptor (SCM_RIGHTS) over a UNIX socket. */
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,

@@ -10,7 +10,7 @@ typedef struct eddy__queue {
     struct eddy__queue *prev;
 } eddy__queue;
 
-#define EDDY__CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define EDDY__CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void eddy__queue_init(eddy__queue *q)
 {

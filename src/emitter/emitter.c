@@ -125,9 +125,12 @@ static int builtin_id(const char *name)
 {
     switch (name[0]) {
     case 'c':
-        if (name[1] == 'l') return builtin_if(name, EDDY__EV_CLOSE);
-        if (strncmp(name, "connect", 7) != 0) return -1;
-        if (name[7] == '\0') return EDDY__EV_CONNECT;
+        if (name[1] == 'l')
+            return builtin_if(name, EDDY__EV_CLOSE);
+        if (strncmp(name, "connect", 7) != 0)
+            return -1;
+        if (name[7] == '\0')
+            return EDDY__EV_CONNECT;
         return strcmp(name + 7, "ion") == 0 ? EDDY__EV_CONNECTION : -1;
     case 'd':
         return builtin_if(name, name[1] == 'a' ? EDDY__EV_DATA : EDDY__EV_DRAIN);
@@ -160,7 +163,8 @@ static uint32_t name_hash(const char *name)
 static long user_find(const struct eddy__emitter_table *t, const char *name, uint32_t hash)
 {
     for (uint32_t i = 0; i < t->n_users; i++)
-        if (t->users[i]->hash == hash && strcmp(t->users[i]->name, name) == 0) return (long)i;
+        if (t->users[i]->hash == hash && strcmp(t->users[i]->name, name) == 0)
+            return (long)i;
     return -1;
 }
 
@@ -183,7 +187,8 @@ static size_t live_count(const struct eddy__emitter_table *t, unsigned ref)
 {
     uint32_t len;
     const struct listener *items = list_items(t, ref, &len);
-    if (t->tombstones == 0) return len; /* the common case: O(1) */
+    if (t->tombstones == 0)
+        return len; /* the common case: O(1) */
     size_t live = 0;
     for (uint32_t i = 0; i < len; i++)
         live += items[i].removed == 0;
@@ -207,14 +212,18 @@ static int list_reserve(struct eddy__emitter_table *t, unsigned ref)
         len = u->len;
         initial = USER_INITIAL_CAP;
     }
-    if (len < *cap) return 0;
-    if (*cap > UINT32_MAX / 2) return -ENOMEM;
+    if (len < *cap)
+        return 0;
+    if (*cap > UINT32_MAX / 2)
+        return -ENOMEM;
     uint32_t ncap = *cap ? *cap * 2 : initial;
 #if SIZE_MAX <= UINT32_MAX /* only there can the byte count overflow */
-    if (ncap > SIZE_MAX / sizeof **items) return -ENOMEM;
+    if (ncap > SIZE_MAX / sizeof **items)
+        return -ENOMEM;
 #endif
     struct listener *grown = eddy__realloc(*items, (size_t)ncap * sizeof **items);
-    if (!grown) return -ENOMEM;
+    if (!grown)
+        return -ENOMEM;
     *items = grown;
     *cap = ncap;
     return 0;
@@ -271,7 +280,8 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
     struct listener *items = list_items(t, ref, &len);
     if (e->depth > 0) {
         /* Saturate rather than wrap to 0, which would mean "live". */
-        if (t->gen < UINT32_MAX) t->gen++;
+        if (t->gen < UINT32_MAX)
+            t->gen++;
         items[index].removed = t->gen;
         t->tombstones++;
         return;
@@ -283,14 +293,16 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
         return;
     }
     struct user_event *u = t->users[ref - BUILTIN_COUNT];
-    if (--u->len == 0 && !u->warned) user_erase(t, ref - BUILTIN_COUNT);
+    if (--u->len == 0 && !u->warned)
+        user_erase(t, ref - BUILTIN_COUNT);
 }
 
 static uint32_t items_compact(struct listener *items, uint32_t len)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < len; i++)
-        if (items[i].removed == 0) items[kept++] = items[i];
+        if (items[i].removed == 0)
+            items[kept++] = items[i];
     return kept;
 }
 
@@ -311,7 +323,8 @@ static void table_compact(struct eddy__emitter_table *t)
     for (uint32_t i = t->n_users; i-- > 0;) {
         struct user_event *u = t->users[i];
         u->len = items_compact(u->items, u->len);
-        if (u->len == 0 && !u->warned) user_erase(t, i);
+        if (u->len == 0 && !u->warned)
+            user_erase(t, i);
     }
     t->tombstones = 0;
     t->sweep = false;
@@ -319,7 +332,8 @@ static void table_compact(struct eddy__emitter_table *t)
 
 static void table_destroy(struct eddy__emitter_table *t)
 {
-    if (!t) return;
+    if (!t)
+        return;
     for (uint32_t i = 0; i < t->n_users; i++)
         user_destroy(t->users[i]);
     eddy__free(t->users);
@@ -343,8 +357,10 @@ static void emitter_settle(eddy_emitter *e)
         return;
     }
     struct eddy__emitter_table *t = e->table;
-    if (!t) return; /* disposed of by a listener, against the rules: at least no crash */
-    if (t->tombstones || t->sweep) table_compact(t);
+    if (!t)
+        return; /* disposed of by a listener, against the rules: at least no crash */
+    if (t->tombstones || t->sweep)
+        table_compact(t);
     t->gen = 0;
 }
 
@@ -377,7 +393,8 @@ static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
  * emit_ref small. */
 static int emit_to_nobody(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
 {
-    if (ref != EDDY__EV_ERROR || e->free_pending) return 0;
+    if (ref != EDDY__EV_ERROR || e->free_pending)
+        return 0;
     eddy_event copy;
     if (ev)
         copy = *ev;
@@ -409,13 +426,17 @@ static bool frame_admits(eddy_emitter *e, struct frame *f, const char *name)
 {
     uint32_t len;
     struct listener *l = list_items(e->table, f->ref, &len) + f->next - 1;
-    if (l->removed && l->removed <= f->gen) return false; /* removed before this emit began */
-    if (!l->once) return true;                            /* removed during it: still runs */
-    if (l->fired) return false; /* a nested emit ran it (Node's `fired` flag) */
+    if (l->removed && l->removed <= f->gen)
+        return false; /* removed before this emit began */
+    if (!l->once)
+        return true; /* removed during it: still runs */
+    if (l->fired)
+        return false; /* a nested emit ran it (Node's `fired` flag) */
     l->fired = true;
     /* Already removed by eddy_off during this emit: it runs all the same, as in Node, but
      * there is nothing to remove or report. */
-    if (l->removed) return true;
+    if (l->removed)
+        return true;
     eddy_listener fn = l->fn;
     void *ctx = l->ctx;
     list_remove(e, f->ref, f->next - 1);
@@ -449,7 +470,8 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
         if ((l->removed || l->once) && !frame_admits(e, &f, name)) {
-            if (e->free_pending) break;
+            if (e->free_pending)
+                break;
             continue;
         }
         fn(&copy, ctx);
@@ -465,15 +487,19 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
 static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
 {
     struct eddy__emitter_table *t = e->table;
-    if (e->max_listeners == 0) return;
+    if (e->max_listeners == 0)
+        return;
     size_t count = live_count(t, ref);
-    if (count <= e->max_listeners) return;
+    if (count <= e->max_listeners)
+        return;
     if (ref < BUILTIN_COUNT) {
-        if (t->warned & (1u << ref)) return;
+        if (t->warned & (1u << ref))
+            return;
         t->warned |= (uint16_t)(1u << ref);
     } else {
         struct user_event *u = t->users[ref - BUILTIN_COUNT];
-        if (u->warned) return;
+        if (u->warned)
+            return;
         u->warned = true;
     }
     fprintf(stderr,
@@ -487,12 +513,14 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
                        bool once, bool front)
 {
     /* Freed from a listener that is still running: the listener would go with it. */
-    if (e->free_pending) return 0;
+    if (e->free_pending)
+        return 0;
 
     bool new_table = false, new_user = false;
     if (!e->table) {
         e->table = eddy__calloc(1, sizeof *e->table);
-        if (!e->table) return -ENOMEM;
+        if (!e->table)
+            return -ENOMEM;
         new_table = true;
     }
     struct eddy__emitter_table *t = e->table;
@@ -505,17 +533,20 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
         long index = user_find(t, name, hash);
         if (index < 0) {
             if (t->n_users == t->cap_users) {
-                if (t->cap_users > UINT32_MAX / 2) goto nomem;
+                if (t->cap_users > UINT32_MAX / 2)
+                    goto nomem;
                 uint32_t ncap = t->cap_users ? t->cap_users * 2 : 4;
                 struct user_event **grown =
                     eddy__realloc(t->users, (size_t)ncap * sizeof *t->users);
-                if (!grown) goto nomem;
+                if (!grown)
+                    goto nomem;
                 t->users = grown;
                 t->cap_users = ncap;
             }
             size_t size = strlen(name) + 1;
             struct user_event *u = eddy__malloc(sizeof *u + size);
-            if (!u) goto nomem;
+            if (!u)
+                goto nomem;
             memset(u, 0, sizeof *u);
             u->hash = hash;
             memcpy(u->name, name, size);
@@ -527,7 +558,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
     }
     /* Reserve before 'newListener', so that listeners are not told of an addition that
      * then fails. */
-    if (list_reserve(t, ref) < 0) goto nomem;
+    if (list_reserve(t, ref) < 0)
+        goto nomem;
 
     struct listener l = {.fn = fn, .ctx = ctx, .once = once};
     if (live_count(t, EDDY__EV_NEW_LISTENER) == 0) {
@@ -556,7 +588,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
 
 nomem:
     /* Nothing ran since the record and the table were made: undo them. */
-    if (new_user) user_destroy(t->users[--t->n_users]);
+    if (new_user)
+        user_destroy(t->users[--t->n_users]);
     if (new_table) {
         table_destroy(t);
         e->table = NULL;
@@ -570,7 +603,8 @@ static int emitter_off(eddy_emitter *e, unsigned ref, const char *name, eddy_lis
     struct listener *items = list_items(e->table, ref, &len);
     /* From the end, as Node does: the last matching one goes (the most recent eddy_on). */
     for (uint32_t i = len; i-- > 0;) {
-        if (items[i].removed || items[i].fn != fn || items[i].ctx != ctx) continue;
+        if (items[i].removed || items[i].fn != fn || items[i].ctx != ctx)
+            continue;
         list_remove(e, ref, i);
         emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
         break;
@@ -593,7 +627,8 @@ static int remove_all_ref(eddy_emitter *e, unsigned ref, const char *name)
     while (f.next > 0 && !e->free_pending) {
         f.next--;
         struct listener *l = list_items(t, ref, &len) + f.next;
-        if (l->removed) continue;
+        if (l->removed)
+            continue;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
         list_remove(e, ref, f.next);
@@ -630,7 +665,8 @@ static int remove_rest_silently(eddy_emitter *e)
 void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
                         void *uncaught_ctx)
 {
-    if (!e) return;
+    if (!e)
+        return;
     memset(e, 0, sizeof *e);
     e->target = target;
     e->uncaught = uncaught;
@@ -640,7 +676,8 @@ void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaugh
 
 void eddy__emitter_dispose(eddy_emitter *e)
 {
-    if (!e) return;
+    if (!e)
+        return;
     table_destroy(e->table);
     e->table = NULL;
 }
@@ -653,7 +690,8 @@ bool eddy__emitter_busy(const eddy_emitter *e)
 eddy_emitter *eddy_emitter_new(void)
 {
     eddy_emitter *e = eddy__malloc(sizeof *e);
-    if (!e) return NULL;
+    if (!e)
+        return NULL;
     eddy__emitter_init(e, e, NULL, NULL);
     e->standalone = 1;
     return e;
@@ -662,7 +700,8 @@ eddy_emitter *eddy_emitter_new(void)
 void eddy_emitter_free(eddy_emitter *e)
 {
     /* An embedded emitter belongs to its server or socket, which releases it. */
-    if (!e || !e->standalone) return;
+    if (!e || !e->standalone)
+        return;
     if (e->depth > 0) {
         e->free_pending = 1;
         return;
@@ -678,59 +717,72 @@ eddy_emitter *eddy_emitter_of(void *object)
 
 int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn) return -EINVAL;
+    if (!e || !event || !fn)
+        return -EINVAL;
     return emitter_add(e, builtin_id(event), event, fn, ctx, false, false);
 }
 
 int eddy_once(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn) return -EINVAL;
+    if (!e || !event || !fn)
+        return -EINVAL;
     return emitter_add(e, builtin_id(event), event, fn, ctx, true, false);
 }
 
 int eddy_prepend_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn) return -EINVAL;
+    if (!e || !event || !fn)
+        return -EINVAL;
     return emitter_add(e, builtin_id(event), event, fn, ctx, false, true);
 }
 
 int eddy_prepend_once_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn) return -EINVAL;
+    if (!e || !event || !fn)
+        return -EINVAL;
     return emitter_add(e, builtin_id(event), event, fn, ctx, true, true);
 }
 
 int eddy__on_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx, bool once)
 {
-    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn) return -EINVAL;
+    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn)
+        return -EINVAL;
     return emitter_add(e, (int)id, builtin_names[id], fn, ctx, once, false);
 }
 
 int eddy_off(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn) return -EINVAL;
-    if (!e->table || e->free_pending) return 0;
+    if (!e || !event || !fn)
+        return -EINVAL;
+    if (!e->table || e->free_pending)
+        return 0;
     int id = builtin_id(event);
-    if (id >= 0) return emitter_off(e, (unsigned)id, event, fn, ctx);
+    if (id >= 0)
+        return emitter_off(e, (unsigned)id, event, fn, ctx);
     long index = user_find(e->table, event, name_hash(event));
     return index < 0 ? 0 : emitter_off(e, BUILTIN_COUNT + (unsigned)index, event, fn, ctx);
 }
 
 int eddy__off_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx)
 {
-    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn) return -EINVAL;
-    if (!e->table || e->free_pending) return 0;
+    if (!e || (unsigned)id >= BUILTIN_COUNT || !fn)
+        return -EINVAL;
+    if (!e->table || e->free_pending)
+        return 0;
     return emitter_off(e, (unsigned)id, builtin_names[id], fn, ctx);
 }
 
 int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
 {
-    if (!e) return -EINVAL;
+    if (!e)
+        return -EINVAL;
     struct eddy__emitter_table *t = e->table;
-    if (!t || e->free_pending) return 0;
+    if (!t || e->free_pending)
+        return 0;
     if (event) {
         int id = builtin_id(event);
-        if (id >= 0) return remove_all_ref(e, (unsigned)id, event);
+        if (id >= 0)
+            return remove_all_ref(e, (unsigned)id, event);
         long index = user_find(t, event, name_hash(event));
         return index < 0 ? 0 : remove_all_ref(e, BUILTIN_COUNT + (unsigned)index, event);
     }
@@ -740,52 +792,62 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
     e->depth++;
     int removed = 0;
     for (unsigned id = 0; id < BUILTIN_COUNT && !e->free_pending; id++)
-        if (id != EDDY__EV_REMOVE_LISTENER) removed += remove_all_ref(e, id, builtin_names[id]);
+        if (id != EDDY__EV_REMOVE_LISTENER)
+            removed += remove_all_ref(e, id, builtin_names[id]);
     uint32_t users = t->n_users; /* events first seen meanwhile are not walked, as in Node */
     for (uint32_t i = 0; i < users && !e->free_pending; i++)
         removed += remove_all_ref(e, BUILTIN_COUNT + i, t->users[i]->name);
     if (!e->free_pending)
         removed +=
             remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_names[EDDY__EV_REMOVE_LISTENER]);
-    if (!e->free_pending) removed += remove_rest_silently(e);
+    if (!e->free_pending)
+        removed += remove_rest_silently(e);
     emitter_leave(e);
     return removed;
 }
 
 int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev)
 {
-    if (!e || !event) return -EINVAL;
+    if (!e || !event)
+        return -EINVAL;
     int id = builtin_id(event);
-    if (id >= 0) return emit_ref(e, (unsigned)id, builtin_names[id], ev);
-    if (!e->table) return 0;
+    if (id >= 0)
+        return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+    if (!e->table)
+        return 0;
     long index = user_find(e->table, event, name_hash(event));
     return index < 0 ? 0 : emit_ref(e, BUILTIN_COUNT + (unsigned)index, event, ev);
 }
 
 int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, const eddy_event *ev)
 {
-    if (!e || (unsigned)id >= BUILTIN_COUNT) return -EINVAL;
+    if (!e || (unsigned)id >= BUILTIN_COUNT)
+        return -EINVAL;
     return emit_ref(e, (unsigned)id, builtin_names[id], ev);
 }
 
 size_t eddy_listener_count(const eddy_emitter *e, const char *event)
 {
-    if (!e || !event || !e->table) return 0;
+    if (!e || !event || !e->table)
+        return 0;
     int id = builtin_id(event);
-    if (id >= 0) return live_count(e->table, (unsigned)id);
+    if (id >= 0)
+        return live_count(e->table, (unsigned)id);
     long index = user_find(e->table, event, name_hash(event));
     return index < 0 ? 0 : live_count(e->table, BUILTIN_COUNT + (unsigned)index);
 }
 
 size_t eddy__listener_count_id(const eddy_emitter *e, enum eddy__event_id id)
 {
-    if (!e || !e->table || (unsigned)id >= BUILTIN_COUNT) return 0;
+    if (!e || !e->table || (unsigned)id >= BUILTIN_COUNT)
+        return 0;
     return live_count(e->table, (unsigned)id);
 }
 
 void eddy_set_max_listeners(eddy_emitter *e, size_t n)
 {
-    if (e) e->max_listeners = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    if (e)
+        e->max_listeners = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
 const char *eddy__event_name(enum eddy__event_id id)

@@ -16,8 +16,7 @@ enum { EPOLL_BATCH = 1024 };
 
 int eddy__backend_init(eddy_loop *loop)
 {
-    eddy__backend_state *b =
-        eddy__malloc(sizeof *b + EPOLL_BATCH * sizeof(struct epoll_event));
+    eddy__backend_state *b = eddy__malloc(sizeof *b + EPOLL_BATCH * sizeof(struct epoll_event));
     if (!b)
         return -ENOMEM;
     loop->fired = eddy__malloc(EPOLL_BATCH * sizeof *loop->fired);

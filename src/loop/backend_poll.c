@@ -38,7 +38,8 @@ void eddy__backend_free(eddy_loop *loop)
 
 static short poll_mask(unsigned events)
 {
-    return (short)((events & EDDY__READABLE ? POLLIN : 0) | (events & EDDY__WRITABLE ? POLLOUT : 0));
+    return (short)((events & EDDY__READABLE ? POLLIN : 0) |
+                   (events & EDDY__WRITABLE ? POLLOUT : 0));
 }
 
 static void slot_remove(eddy__backend_state *b, eddy__io *io)

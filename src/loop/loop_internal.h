@@ -35,8 +35,8 @@ struct eddy__io {
  * retries) and starts/stops them with the eddy__timer_* calls. */
 struct eddy_timer {
     uint64_t deadline_ns;
-    uint64_t seq;        /* set order: breaks ties between equal deadlines */
-    uint64_t interval_ns;/* 0: a timeout */
+    uint64_t seq;         /* set order: breaks ties between equal deadlines */
+    uint64_t interval_ns; /* 0: a timeout */
     void (*fn)(void *arg);
     void *arg;
     eddy_loop *loop;
@@ -121,8 +121,7 @@ void eddy__timer_init(struct eddy_timer *t, eddy_loop *loop);
  * unref was called. 0 or -ENOMEM. */
 int eddy__timer_start(struct eddy_timer *t, uint64_t delay_ns, void (*fn)(void *), void *arg);
 /* Schedules at an absolute deadline on the eddy__clock_ns() scale. */
-int eddy__timer_start_at(struct eddy_timer *t, uint64_t deadline_ns, void (*fn)(void *),
-                         void *arg);
+int eddy__timer_start_at(struct eddy_timer *t, uint64_t deadline_ns, void (*fn)(void *), void *arg);
 void eddy__timer_stop(struct eddy_timer *t);
 bool eddy__timer_active(const struct eddy_timer *t);
 void eddy__timer_set_ref(struct eddy_timer *t, bool ref);

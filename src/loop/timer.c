@@ -119,8 +119,7 @@ void eddy__timer_stop(struct eddy_timer *t)
     }
 }
 
-int eddy__timer_start_at(struct eddy_timer *t, uint64_t deadline_ns, void (*fn)(void *),
-                         void *arg)
+int eddy__timer_start_at(struct eddy_timer *t, uint64_t deadline_ns, void (*fn)(void *), void *arg)
 {
     eddy_loop *loop = t->loop;
     eddy__timer_stop(t);

@@ -24,11 +24,16 @@ static const char base64_alphabet[] =
  * decode, so that Buffer.from(s, 'base64') accepts either. -1: a character to skip. */
 static int base64_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
     return -1;
 }
 
@@ -46,7 +51,8 @@ bool eddy__encoding_valid(int enc)
  * (-ENOMEM) rather than a small buffer that overflows. */
 static size_t mul_sat(size_t a, size_t b)
 {
-    if (b != 0 && a > SIZE_MAX / b) return SIZE_MAX;
+    if (b != 0 && a > SIZE_MAX / b)
+        return SIZE_MAX;
     return a * b;
 }
 
@@ -98,7 +104,8 @@ static size_t utf8_char(const unsigned char *p, size_t n, bool *valid, uint32_t 
         return 1; /* continuation byte, C0, C1 or F5..FF: never a lead */
     }
     for (size_t i = 1; i < len; i++) {
-        if (i >= n || p[i] < lo || p[i] > hi) return i;
+        if (i >= n || p[i] < lo || p[i] > hi)
+            return i;
         v = (v << 6) | (p[i] & 0x3Fu);
         lo = 0x80;
         hi = 0xBF;
@@ -198,7 +205,8 @@ static size_t make_string(eddy_encoding enc, const unsigned char *in, size_t n, 
         return o;
     case EDDY_ENC_BUFFER:
     default:
-        if (n) memcpy(out, in, n);
+        if (n)
+            memcpy(out, in, n);
         return n;
     }
 }
@@ -207,7 +215,8 @@ static size_t make_string(eddy_encoding enc, const unsigned char *in, size_t n, 
 
 void eddy__decoder_init(eddy__decoder *d, eddy_encoding enc)
 {
-    if (!d) return;
+    if (!d)
+        return;
     memset(d, 0, sizeof *d);
     /* An out-of-range value must not reach the switch statements as something else:
      * the bytes are then delivered unchanged. */
@@ -223,7 +232,8 @@ static bool decoder_holds(const eddy__decoder *d)
 
 size_t eddy__decoder_bound(const eddy__decoder *d, size_t len)
 {
-    if (!d) return 0;
+    if (!d)
+        return 0;
     size_t total = add_sat(len, decoder_holds(d) ? d->nheld : 0);
     switch (d->enc) {
     case EDDY_ENC_UTF8:
@@ -253,14 +263,16 @@ static bool is_continuation(unsigned char c)
 static size_t utf8_incomplete_tail(const unsigned char *in, size_t n, unsigned char *need)
 {
     *need = 0;
-    if (n == 0 || !(in[n - 1] & 0x80)) return 0;
+    if (n == 0 || !(in[n - 1] & 0x80))
+        return 0;
     size_t buffered = 0;
     for (size_t i = n - 1;; i--) {
         buffered++;
         if (is_continuation(in[i])) {
             /* Four trailing bytes cannot belong to one unfinished character, and a chunk
              * made only of continuation bytes continues nothing that we hold. */
-            if (buffered >= 4 || i == 0) return 0;
+            if (buffered >= 4 || i == 0)
+                return 0;
             continue;
         }
         unsigned char len;
@@ -272,7 +284,8 @@ static size_t utf8_incomplete_tail(const unsigned char *in, size_t n, unsigned c
             len = 4;
         else
             return 0;
-        if (buffered >= len) return 0;
+        if (buffered >= len)
+            return 0;
         *need = len;
         return buffered;
     }
@@ -282,8 +295,10 @@ size_t eddy__decoder_write(eddy__decoder *d, const unsigned char *in, size_t len
 {
     size_t o = 0;
 
-    if (!d || !out) return 0;
-    if (!in) len = 0;
+    if (!d || !out)
+        return 0;
+    if (!in)
+        len = 0;
     if (!decoder_holds(d)) {
         o = make_string(d->enc, in, len, out);
         out[o] = '\0';
@@ -309,7 +324,8 @@ size_t eddy__decoder_write(eddy__decoder *d, const unsigned char *in, size_t len
             }
         }
         size_t found = len < missing ? len : missing;
-        if (found) memcpy(d->held + d->nheld, in, found);
+        if (found)
+            memcpy(d->held + d->nheld, in, found);
         d->nheld = (unsigned char)(d->nheld + found);
         in += found;
         len -= found;
@@ -345,8 +361,10 @@ size_t eddy__decoder_end(eddy__decoder *d, char *out)
 {
     size_t o = 0;
 
-    if (!out) return 0;
-    if (d && decoder_holds(d) && d->nheld > 0) o = make_string(d->enc, d->held, d->nheld, out);
+    if (!out)
+        return 0;
+    if (d && decoder_holds(d) && d->nheld > 0)
+        o = make_string(d->enc, d->held, d->nheld, out);
     if (d) {
         /* Like Node's end(), the decoder is ready for a new stream afterwards. */
         d->nheld = 0;
@@ -377,7 +395,8 @@ static bool utf16_next(utf16_reader *r, uint16_t *unit)
         r->pending = 0;
         return true;
     }
-    if (r->p >= r->end) return false;
+    if (r->p >= r->end)
+        return false;
     bool valid;
     uint32_t cp;
     r->p += utf8_char(r->p, (size_t)(r->end - r->p), &valid, &cp);
@@ -393,9 +412,12 @@ static bool utf16_next(utf16_reader *r, uint16_t *unit)
 
 static int hex_value(unsigned char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -432,7 +454,8 @@ static size_t base64_decode(utf16_reader *r, unsigned char *out)
         unsigned char c = (unsigned char)unit;
         int v = base64_value(c);
         if (v < 0) {
-            if (c == '=') break;
+            if (c == '=')
+                break;
             continue;
         }
         acc = (acc << 6) | (uint32_t)v;
@@ -463,7 +486,8 @@ static size_t hex_decode(utf16_reader *r, unsigned char *out)
     while (utf16_next(r, &hi) && utf16_next(r, &lo)) {
         int a = hex_value((unsigned char)hi);
         int b = hex_value((unsigned char)lo);
-        if (a < 0 || b < 0) break;
+        if (a < 0 || b < 0)
+            break;
         out[o++] = (unsigned char)(a << 4 | b);
     }
     return o;
@@ -471,7 +495,8 @@ static size_t hex_decode(utf16_reader *r, unsigned char *out)
 
 size_t eddy__encoding_to_bytes(eddy_encoding enc, const char *str, size_t slen, unsigned char *out)
 {
-    if (!str || !out) return 0;
+    if (!str || !out)
+        return 0;
     utf16_reader r = {(const unsigned char *)str, (const unsigned char *)str + slen, 0};
     size_t o = 0;
     uint16_t unit;
@@ -481,7 +506,8 @@ size_t eddy__encoding_to_bytes(eddy_encoding enc, const char *str, size_t slen, 
     case EDDY_ENC_UTF8:
         /* The caller's bytes go out unchanged, even when they are not valid UTF-8: a C
          * program that writes a string expects those bytes on the wire. */
-        if (slen) memcpy(out, str, slen);
+        if (slen)
+            memcpy(out, str, slen);
         return slen;
     case EDDY_ENC_ASCII:
     case EDDY_ENC_LATIN1:
@@ -503,8 +529,10 @@ static bool name_equals(const char *name, const char *lower)
 {
     for (; *lower; name++, lower++) {
         unsigned char c = (unsigned char)*name;
-        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
-        if (c != (unsigned char)*lower) return false;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if (c != (unsigned char)*lower)
+            return false;
     }
     return *name == '\0';
 }
@@ -523,9 +551,11 @@ int eddy_encoding_from_name(const char *name)
         {"binary", EDDY_ENC_LATIN1}, {"buffer", EDDY_ENC_BUFFER},
     };
 
-    if (!name) return -EINVAL;
+    if (!name)
+        return -EINVAL;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (name_equals(name, names[i].name)) return (int)names[i].enc;
+        if (name_equals(name, names[i].name))
+            return (int)names[i].enc;
     }
     return -EINVAL;
 }

@@ -13,7 +13,7 @@ typedef struct eddy__decoder {
     eddy_encoding enc;
     unsigned char held[4]; /* bytes of an unfinished character or base64 quantum */
     unsigned char nheld;
-    unsigned char need;    /* utf8: total length of the held character; base64: 3 */
+    unsigned char need; /* utf8: total length of the held character; base64: 3 */
 } eddy__decoder;
 
 /* True for the values of eddy_encoding (for checking what a user passes). */

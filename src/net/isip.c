@@ -37,7 +37,8 @@ static bool ipv4_span(const char *s, size_t n)
 
     for (int part = 0; part < 4; part++) {
         if (part > 0) {
-            if (i >= n || s[i] != '.') return false;
+            if (i >= n || s[i] != '.')
+                return false;
             i++;
         }
         size_t start = i;
@@ -50,7 +51,8 @@ static bool ipv4_span(const char *s, size_t n)
         /* "01" is rejected: Node's parts have no leading zero, which also keeps octal-
          * looking input ("010.0.0.1") out. A fourth digit is left unread, so it fails the
          * '.' or end-of-input check that follows. */
-        if (digits == 0 || value > 255 || (digits > 1 && s[start] == '0')) return false;
+        if (digits == 0 || value > 255 || (digits > 1 && s[start] == '0'))
+            return false;
     }
     return i == n;
 }
@@ -65,7 +67,8 @@ static bool ipv6_span(const char *s, size_t n)
     if (n >= 2 && s[0] == ':' && s[1] == ':') {
         compressed = true;
         i = 2;
-        if (i == n) return true; /* "::" */
+        if (i == n)
+            return true; /* "::" */
     }
     for (;;) {
         size_t start = i;
@@ -73,22 +76,29 @@ static bool ipv6_span(const char *s, size_t n)
             i++;
         if (i < n && s[i] == '.') {
             /* The digits just read begin an IPv4 tail, which must end the address. */
-            if (!ipv4_span(s + start, n - start)) return false;
+            if (!ipv4_span(s + start, n - start))
+                return false;
             groups += 2;
             break;
         }
         size_t digits = i - start;
-        if (digits == 0 || digits > 4) return false;
+        if (digits == 0 || digits > 4)
+            return false;
         groups++;
-        if (groups > 8) return false;
-        if (i == n) break;
-        if (s[i] != ':') return false;
+        if (groups > 8)
+            return false;
+        if (i == n)
+            break;
+        if (s[i] != ':')
+            return false;
         i++;
         if (i < n && s[i] == ':') {
-            if (compressed) return false;
+            if (compressed)
+                return false;
             compressed = true;
             i++;
-            if (i == n) break; /* "1::" */
+            if (i == n)
+                break; /* "1::" */
         } else if (i == n) {
             return false; /* a single trailing colon */
         }
@@ -103,20 +113,26 @@ bool eddy_is_ipv4(const char *input)
 
 bool eddy_is_ipv6(const char *input)
 {
-    if (!input) return false;
+    if (!input)
+        return false;
     /* The address itself has no '%', so the first one starts the zone. */
     const char *zone = strchr(input, '%');
-    if (!zone) return ipv6_span(input, strlen(input));
-    if (zone[1] == '\0') return false; /* Node requires at least one zone character */
+    if (!zone)
+        return ipv6_span(input, strlen(input));
+    if (zone[1] == '\0')
+        return false; /* Node requires at least one zone character */
     for (const char *z = zone + 1; *z; z++) {
-        if (!is_zone_char(*z)) return false;
+        if (!is_zone_char(*z))
+            return false;
     }
     return ipv6_span(input, (size_t)(zone - input));
 }
 
 int eddy_is_ip(const char *input)
 {
-    if (eddy_is_ipv4(input)) return 4;
-    if (eddy_is_ipv6(input)) return 6;
+    if (eddy_is_ipv4(input))
+        return 4;
+    if (eddy_is_ipv6(input))
+        return 6;
     return 0;
 }

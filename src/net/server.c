@@ -29,7 +29,7 @@ struct eddy_server {
     bool close_requested;
     bool listening_pending, error_pending;
     int listen_error;
-    int reserve_fd; /* spent to shed a connection when out of descriptors */
+    int reserve_fd;  /* spent to shed a connection when out of descriptors */
     char *unix_path; /* unlinked on close, as Node does */
     eddy__sockaddr bound;
     socklen_t bound_len;
@@ -75,8 +75,8 @@ eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts
         return NULL;
     s->loop = loop;
     eddy__emitter_init(&s->emitter, s, server_uncaught, s);
-    if (on_connection && eddy__on_id(&s->emitter, EDDY__EV_CONNECTION, on_connection, ctx,
-                                     false) < 0) {
+    if (on_connection &&
+        eddy__on_id(&s->emitter, EDDY__EV_CONNECTION, on_connection, ctx, false) < 0) {
         eddy__free(s);
         return NULL;
     }
@@ -171,8 +171,7 @@ static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t
          * connections sit in TIME_WAIT. */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 #ifdef SO_REUSEPORT
-        if (s->opts.reuse_port &&
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        if (s->opts.reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
             int err = -errno;
             close(fd);
             return err;
@@ -228,8 +227,7 @@ int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener
     return 0;
 }
 
-int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_listening,
-                            void *ctx)
+int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_listening, void *ctx)
 {
     eddy__sockaddr addr;
     socklen_t len;

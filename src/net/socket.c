@@ -26,10 +26,10 @@
 enum {
     S_CONNECTING = 1u << 0,
     S_CONNECTED = 1u << 1,
-    S_READ_ENDED = 1u << 2,  /* the peer's FIN was seen */
-    S_END_CALLED = 1u << 3,  /* our side takes no more writes */
-    S_SHUT = 1u << 4,        /* our FIN was sent */
-    S_DESTROYED = 1u << 5,   /* fd closed, 'close' pending or emitted */
+    S_READ_ENDED = 1u << 2, /* the peer's FIN was seen */
+    S_END_CALLED = 1u << 3, /* our side takes no more writes */
+    S_SHUT = 1u << 4,       /* our FIN was sent */
+    S_DESTROYED = 1u << 5,  /* fd closed, 'close' pending or emitted */
     S_CLOSE_EMITTED = 1u << 6,
     S_PAUSED = 1u << 7,
     S_REFERENCED = 1u << 8,
@@ -72,7 +72,7 @@ struct eddy_socket {
     int error;
     const char *error_syscall;
     size_t high_water_mark;
-    size_t queued; /* bytes in writes */
+    size_t queued;      /* bytes in writes */
     eddy__queue writes; /* not yet fully taken by the kernel */
     eddy__queue done;   /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
@@ -413,8 +413,7 @@ int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listene
     return socket_connect_addr(s, &addr, len, on_connect, ctx);
 }
 
-int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect,
-                             void *ctx)
+int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx)
 {
     if (!s)
         return -EINVAL;
@@ -732,8 +731,7 @@ static void flush_writes(eddy_socket *s)
         struct iovec iov[IOVS_PER_SEND];
         int cnt = 0;
         int send_fd = -1;
-        for (eddy__queue *q = s->writes.next; q != &s->writes && cnt < IOVS_PER_SEND;
-             q = q->next) {
+        for (eddy__queue *q = s->writes.next; q != &s->writes && cnt < IOVS_PER_SEND; q = q->next) {
             struct write_req *r = EDDY__CONTAINER_OF(q, struct write_req, node);
             if (r->send_fd >= 0 && r->off == 0) {
                 if (cnt > 0)
@@ -846,8 +844,8 @@ static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
     return false;
 }
 
-static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd,
-                        eddy_write_cb cb, void *ctx)
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
+                        void *ctx)
 {
     if (has(s, S_END_CALLED | S_DESTROYED))
         return write_after_end(s, cb, ctx);
@@ -928,12 +926,12 @@ bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, 
     return queue_write(s, data, len, fd, cb, ctx);
 }
 
-bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc,
-                              eddy_write_cb cb, void *ctx)
+bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
+                              void *ctx)
 {
     if (!s || !str)
         return false;
-    if ((unsigned)enc > EDDY_ENC_LATIN1) {
+    if (!eddy__encoding_valid((int)enc)) {
         if (!has(s, S_DESTROYED))
             socket_destroy(s, -EINVAL, "write");
         return false;
@@ -1038,20 +1036,12 @@ int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_del
 
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
 {
-    if (!s || (unsigned)enc > EDDY_ENC_LATIN1)
+    if (!s || !eddy__encoding_valid((int)enc))
         return -EINVAL;
-    /* Bytes held by the old decoder (part of a character) are decoded by the new one. */
-    eddy__decoder old = s->decoder;
+    /* A fresh decoder, as Node's Readable.setEncoding makes one: bytes are never held
+     * between reads here (eddy does not read ahead), so nothing pending is lost. */
     eddy__decoder_init(&s->decoder, enc);
-    if (enc == EDDY_ENC_BUFFER) {
-        s->flags &= ~S_DECODING;
-        return 0;
-    }
-    s->flags |= S_DECODING;
-    if (old.enc != EDDY_ENC_BUFFER && old.nheld) {
-        char sink[32];
-        eddy__decoder_write(&s->decoder, old.held, old.nheld, sink);
-    }
+    s->flags = enc == EDDY_ENC_BUFFER ? s->flags & ~S_DECODING : s->flags | S_DECODING;
     return 0;
 }
 
@@ -1097,8 +1087,7 @@ int eddy_socket_address(const eddy_socket *s, eddy_address *out)
     cache_local_address((eddy_socket *)s); /* caching is not a visible change */
     if (!has(s, S_LOCAL_CACHED))
         return -ENOTCONN;
-    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->local,
-                                s->local_len);
+    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->local, s->local_len);
     return 0;
 }
 
