@@ -603,9 +603,11 @@ static void on_eof(eddy_socket *s)
     eddy__emit_id(&s->emitter, EDDY__EV_END, NULL);
     if (has(s, S_DESTROYED))
         return;
+    /* Without allow_half_open our side ends too, once its queue is flushed. Either way,
+     * if our FIN went out already, both directions are done now. */
     if (!has(s, S_HALF_OPEN))
         eddy_socket_end(s, NULL, 0);
-    else
+    if (!has(s, S_DESTROYED))
         maybe_close(s);
 }
 
