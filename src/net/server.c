@@ -129,6 +129,9 @@ static void server_tick(eddy__deferred *d)
     }
     if (!s->close_requested || listening_or_pending(s) || s->connections > 0)
         return;
+    /* A listener above may have queued this tick again (a close from 'listening'): the
+     * close happens now. */
+    eddy__defer_cancel(&s->tick);
     s->close_requested = false;
     eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, NULL);
     /* A 'close' listener may listen again (or close again): then the server lives on. */
