@@ -19,16 +19,6 @@ static void on_connect(const eddy_event *ev, void *ctx)
     eddy_socket_end(s, NULL, 0);
 }
 
-/* The reader's FIN after ours. Destroying here works around a library bug: a socket
- * that called end() and then sees the peer's FIN never emits 'close' (on_eof calls
- * eddy_socket_end, which returns early because end was already called, so maybe_close
- * never runs). Reported; remove once fixed. */
-static void on_end(const eddy_event *ev, void *ctx)
-{
-    (void)ctx;
-    eddy_socket_destroy(ev->target);
-}
-
 static void on_close(const eddy_event *ev, void *ctx)
 {
     (void)ev;
@@ -43,7 +33,6 @@ int main(int argc, char **argv)
     bench_sink_start(&sink);
     eddy_loop *loop = eddy_loop_new();
     eddy_socket *s = eddy_create_connection(loop, sink.port, "127.0.0.1", on_connect, NULL);
-    eddy_on(eddy_emitter_of(s), "end", on_end, NULL);
     eddy_on(eddy_emitter_of(s), "close", on_close, NULL);
     eddy_loop_run(loop, EDDY_RUN_DEFAULT);
     bench_sink_join(&sink);

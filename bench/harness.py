@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+"""Runs eddy's benchmark workloads against libuv, libevent, Node.js and a hand-written
+epoll server, and writes bench/results/latest.md, latest.json and ratios.svg.
+
+Started by bench/run (which installs the tools and builds); see README.md, "Benchmarks".
+Counts (callgrind Ir, strace syscalls) are deterministic and measured once; time-based
+figures are the median of RUNS runs in which the libraries alternate.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+PEERS = ['eddy', 'libuv', 'libevent', 'node', 'epoll']
+
+
+def log(*a):
+    print('[bench]', *a, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.smoke = args.smoke
+        self.bdir = os.path.join(ROOT, args.build, 'bench')
+        self.tmp = tempfile.mkdtemp(prefix='eddy-bench-')
+        self.port = args.port
+        self.results = {}  # metric -> {peer: value}
+        self.notes = []
+        self.failures = []
+        self.runs = 1 if self.smoke else args.runs
+        self.procs = []
+
+    # ---- processes ----
+
+    def server_argv(self, peer, mode, port):
+        b = self.bdir
+        return {
+            'eddy': [f'{b}/eddy_server', mode, str(port)],
+            'libuv': [f'{b}/uv_server', mode, str(port)],
+            'libevent': [f'{b}/event_server', mode, str(port)],
+            'epoll': [f'{b}/epoll_server', mode, str(port)],
+            'node': ['node', os.path.join(ROOT, 'bench/peers/node_server.js'), mode, str(port)],
+        }[peer]
+
+    def available(self, peer):
+        argv = self.server_argv(peer, 'pong', 0)
+        return shutil.which(argv[0]) is not None if peer == 'node' else os.path.exists(argv[0])
+
+    def next_port(self):
+        while True:
+            self.port += 1
+            with socket.socket() as s:
+                try:
+                    s.bind(('127.0.0.1', self.port))
+                    return self.port
+                except OSError:
+                    continue
+
+    def wait_port(self, port, proc, timeout=30.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            if proc.poll() is not None:
+                raise RuntimeError(f'server exited with {proc.returncode}')
+            try:
+                with socket.create_connection(('127.0.0.1', port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f'nothing listens on port {port}')
+
+    def start_server(self, peer, mode, wrapper=()):
+        port = self.next_port()
+        argv = list(wrapper) + self.server_argv(peer, mode, port)
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(
+            os.path.join(self.tmp, f'{peer}-{mode}-{port}.log'), 'w'))
+        self.procs.append(p)
+        try:
+            self.wait_port(port, p, 60 if wrapper else 15)
+        except Exception:
+            self.stop(p)
+            raise
+        return p, port
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def cleanup(self):
+        for p in list(self.procs):
+            self.stop(p)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run(self, argv, timeout=300, **kw):
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+        if r.returncode != 0:
+            raise RuntimeError(f'{" ".join(argv)}: exit {r.returncode}: {r.stderr.strip()[-400:]}')
+        return r.stdout
+
+    def kv(self, out):
+        return {k: float(v) for k, v in re.findall(r'^(\w+) ([-\d.eE+]+)$', out, re.M)}
+
+    @staticmethod
+    def cpu_ticks(pid):
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+
+    @staticmethod
+    def rss_kib(pid):
+        with open(f'/proc/{pid}/status') as f:
+            return int(re.search(r'^VmRSS:\s+(\d+)', f.read(), re.M).group(1))
+
+    def put(self, metric, peer, value):
+        self.results.setdefault(metric, {})[peer] = value
+
+    def guarded(self, name, fn):
+        t = time.time()
+        log(f'{name} ...')
+        try:
+            fn()
+        except Exception as e:  # one broken workload must not hide the others
+            self.failures.append(f'{name}: {e}')
+            log(f'{name} FAILED: {e}')
+        log(f'{name} done in {time.time() - t:.1f}s')
+
+    def redis(self, port, n, clients, pipeline=1):
+        argv = ['redis-benchmark', '-h', '127.0.0.1', '-p', str(port), '-t', 'ping_inline',
+                '-n', str(n), '-c', str(clients), '-P', str(pipeline), '--csv']
+        out = self.run(argv, timeout=600)
+        m = re.search(r'"PING_INLINE","([\d.]+)"', out)
+        if not m:
+            raise RuntimeError(f'redis-benchmark printed no result: {out[-200:]}')
+        return float(m.group(1))
+
+    # ---- 1. lockstep ping-pong: instructions and syscalls per request ----
+
+    def lockstep(self):
+        n = 200 if self.smoke else self.args.lockstep_n
+        peers = [p for p in PEERS if self.available(p)]
+        for peer in peers:
+            p, port = self.start_server(peer, 'pong')
+            try:
+                self.redis(port, 50, 1)  # warm-up: the buffers are allocated
+                time.sleep(0.2)
+                out = os.path.join(self.tmp, f'strace-{peer}')
+                st = subprocess.Popen(['strace', '-c', '-f', '-o', out, '-p', str(p.pid)],
+                                      stderr=subprocess.DEVNULL)
+                time.sleep(0.5)  # attached to every thread
+                self.redis(port, n, 1)
+                st.send_signal(signal.SIGINT)
+                st.wait(30)
+                by = {}
+                for line in open(out):
+                    f = line.split()
+                    # % time, seconds, usecs/call, calls, [errors,] syscall
+                    if len(f) in (5, 6) and f[3].isdigit() and not f[-1].startswith('-'):
+                        by[f[-1]] = int(f[3])
+                total = by.pop('total', None)
+                if not total:
+                    raise RuntimeError('strace printed no summary')
+                self.put('lockstep_syscalls', peer, total / n)
+                self.put('lockstep_syscall_mix', peer,
+                         ', '.join(f'{k} {v / n:.2f}' for k, v in
+                                   sorted(by.items(), key=lambda kv: -kv[1]) if v / n >= 0.01))
+            finally:
+                self.stop(p)
+        if self.smoke or self.args.no_callgrind or not shutil.which('valgrind'):
+            return
+        n = self.args.callgrind_n
+        for peer in peers:
+            # Node under callgrind takes minutes (JIT, threads): fewer requests for it.
+            npeer = n // 10 if peer == 'node' else n
+            cg = os.path.join(self.tmp, f'cg-{peer}')
+            wrapper = ['valgrind', '--tool=callgrind', f'--callgrind-out-file={cg}']
+            p, port = self.start_server(peer, 'pong', wrapper)
+            try:
+                self.redis(port, 200 if peer == 'node' else 50, 1)
+                self.run(['callgrind_control', '-z', str(p.pid)], timeout=60)
+                self.redis(port, npeer, 1)
+                self.run(['callgrind_control', '-d', str(p.pid)], timeout=120)
+                ir = None
+                for _ in range(100):
+                    dumps = [f for f in os.listdir(self.tmp) if f.startswith(f'cg-{peer}.')]
+                    if dumps:
+                        text = open(os.path.join(self.tmp, sorted(dumps)[-1])).read()
+                        m = re.search(r'^summary: (\d+)', text, re.M)
+                        if m:
+                            ir = int(m.group(1))
+                            break
+                    time.sleep(0.1)
+                if ir is None:
+                    raise RuntimeError('no callgrind dump')
+                self.put('lockstep_instructions', peer, ir / npeer)
+                if peer in ('eddy', 'libuv'):
+                    ann = self.run(['callgrind_annotate', '--threshold=100',
+                                    os.path.join(self.tmp, sorted(dumps)[-1])], timeout=60)
+                    keep = os.path.join(ROOT, 'bench/results', f'callgrind-{peer}.txt')
+                    with open(keep, 'w') as f:
+                        f.write(f'# callgrind_annotate of the {peer} PONG server, '
+                                f'{npeer} lockstep requests\n')
+                        f.write('\n'.join(ann.splitlines()[:60]) + '\n')
+            finally:
+                self.stop(p)
+
+    # ---- 2. redis-benchmark: 50 connections, and pipelined ----
+
+    def cpu_per_request(self, mode, metric, drive):
+        peers = [p for p in PEERS if self.available(p)]
+        servers = {}
+        try:
+            for peer in peers:
+                servers[peer] = self.start_server(peer, mode)
+                if not self.smoke:
+                    drive(servers[peer][1], warm=True)
+            samples = {peer: [] for peer in peers}
+            rates = {peer: [] for peer in peers}
+            for _ in range(self.runs):
+                for peer in peers:
+                    p, port = servers[peer]
+                    c0 = self.cpu_ticks(p.pid)
+                    t0 = time.time()
+                    reqs = drive(port, warm=False)
+                    t1 = time.time()
+                    c1 = self.cpu_ticks(p.pid)
+                    samples[peer].append((c1 - c0) / CLK_TCK / reqs * 1e6)
+                    rates[peer].append(reqs / (t1 - t0))
+            for peer in peers:
+                self.put(metric, peer, statistics.median(samples[peer]))
+                self.put(metric + '_rps', peer, statistics.median(rates[peer]))
+        finally:
+            for p, _ in servers.values():
+                self.stop(p)
+
+    def redis_conns(self):
+        n = 2000 if self.smoke else self.args.redis_n
+
+        def drive(port, warm):
+            self.redis(port, 1000 if warm else n, 50)
+            return n
+        self.cpu_per_request('pong', 'cpu_us_50conn', drive)
+
+    def redis_pipelined(self):
+        n = 16000 if self.smoke else self.args.redis_n * 4
+
+        def drive(port, warm):
+            self.redis(port, 16000 if warm else n, 50, 16)
+            return n
+        self.cpu_per_request('pong', 'cpu_us_pipelined', drive)
+
+    # ---- 3. HTTP keep-alive, wrk -c 100 ----
+
+    def http(self):
+        secs = 1 if self.smoke else self.args.wrk_seconds
+
+        def drive(port, warm):
+            out = self.run(['wrk', '-t', '1', '-c', '100', '-d', f'{1 if warm else secs}s',
+                            f'http://127.0.0.1:{port}/'], timeout=120)
+            m = re.search(r'(\d+) requests in', out)
+            if not m or 'Non-2xx' in out or 'Socket errors' in out:
+                raise RuntimeError(f'wrk: {out[-300:]}')
+            return int(m.group(1))
+        self.cpu_per_request('http', 'cpu_us_http', drive)
+
+    # ---- 4-6. client-side workloads, eddy against libuv ----
+
+    def alternate(self, programs, args, keys, timeout=300):
+        vals = {(peer, k): [] for peer in programs for k in keys}
+        for _ in range(self.runs):
+            for peer, prog in programs.items():
+                out = self.kv(self.run([os.path.join(self.bdir, prog)] + args(peer), timeout))
+                for k in keys:
+                    vals[(peer, k)].append(out[k])
+        for (peer, k), v in vals.items():
+            self.put(k, peer, statistics.median(v))
+
+    def pump(self):
+        mib = '16' if self.smoke else str(self.args.pump_mib)
+        self.alternate({'eddy': 'eddy_pump', 'libuv': 'uv_pump'}, lambda p: [mib], ['pump_gbps'])
+
+    def write_batch(self):
+        n = '10000' if self.smoke else '1000000'
+        self.alternate({'eddy': 'eddy_write_batch', 'libuv': 'uv_write_batch'},
+                       lambda p: [n], ['write_batch_s'])
+
+    def timers(self):
+        n = '10000' if self.smoke else '1000000'
+        self.alternate({'eddy': 'eddy_timers', 'libuv': 'uv_timers'}, lambda p: [n],
+                       ['timers_init_s', 'timers_dispatch_s', 'timers_cleanup_s', 'timers_bytes'])
+        for peer in ('eddy', 'libuv'):
+            r = self.results
+            self.put('timers_total_s', peer, r['timers_init_s'][peer] +
+                     r['timers_dispatch_s'][peer] + r['timers_cleanup_s'][peer])
+
+    # ---- 5. accept churn ----
+
+    def pound(self):
+        total = '500' if self.smoke else str(self.args.pound_n)
+        servers = {}
+        try:
+            for peer, prog in (('eddy', 'eddy_pound'), ('libuv', 'uv_pound')):
+                servers[peer] = self.start_server(peer, 'echo')
+            self.alternate({'eddy': 'eddy_pound', 'libuv': 'uv_pound'},
+                           lambda peer: [str(servers[peer][1]), total, '100'],
+                           ['pound_conns_per_s'])
+        finally:
+            for p, _ in servers.values():
+                self.stop(p)
+
+    # ---- 7. idle connections ----
+
+    def idle(self):
+        n = 100 if self.smoke else self.args.idle_n
+        for peer in [p for p in PEERS if self.available(p)]:
+            p, port = self.start_server(peer, 'echo')
+            c = None
+            try:
+                c = subprocess.Popen([os.path.join(self.bdir, 'idle_client'), str(port), str(n)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                if c.stdout.readline().strip() != 'warm':
+                    raise RuntimeError('idle_client failed to warm up')
+                time.sleep(0.2)
+                r0 = self.rss_kib(p.pid)
+                c.stdin.write('go\n')
+                c.stdin.flush()
+                line = c.stdout.readline().strip()
+                if not line.startswith('ready'):
+                    raise RuntimeError(f'idle_client: {line!r}')
+                time.sleep(0.5)
+                r1 = self.rss_kib(p.pid)
+                self.put('idle_bytes_per_conn', peer, (r1 - r0) * 1024 / n)
+            finally:
+                if c:
+                    c.stdin.close()
+                    c.wait(30)
+                self.stop(p)
+
+    # ---- 8. static library size ----
+
+    def size(self):
+        def stripped_size(path):
+            copy = os.path.join(self.tmp, 'stripped.a')
+            shutil.copyfile(path, copy)
+            self.run(['strip', '--strip-debug', copy])
+            return os.path.getsize(copy)
+
+        def text_data(path):
+            out = self.run(['size', '-t', path])
+            last = out.strip().splitlines()[-1].split()
+            return int(last[0]) + int(last[1])  # text + data of every object
+        eddy_os = os.path.join(ROOT, self.args.size_build, 'libeddy.a')
+        eddy_o2 = os.path.join(ROOT, self.args.build, 'libeddy.a')
+        libdir = '/usr/lib/x86_64-linux-gnu'
+        for peer, path in (('eddy', eddy_os), ('eddy -O3', eddy_o2),
+                           ('libuv', f'{libdir}/libuv_a.a'),
+                           ('libevent', f'{libdir}/libevent_core.a'),
+                           ('libev', f'{libdir}/libev.a')):
+            if os.path.exists(path):
+                self.put('lib_text_data_bytes', peer, text_data(path))
+                self.put('lib_file_bytes', peer, stripped_size(path))
+
+
+# ---- report ----
+
+# metric, label, unit, direction (lower: smaller is better), target against libuv, kind
+METRICS = [
+    ('lockstep_syscalls', 'lockstep PING, syscalls per request (strace -c)', '', 'lower', ('abs', 3.0)),
+    ('lockstep_instructions', 'lockstep PING, user instructions per request (callgrind Ir)', '', 'lower', ('ratio', 0.5)),
+    ('cpu_us_50conn', 'PING -c 50, server CPU per request', 'µs', 'lower', ('ratio', 0.9)),
+    ('cpu_us_pipelined', 'PING -c 50 -P 16, server CPU per request', 'µs', 'lower', ('ratio', 0.8)),
+    ('cpu_us_http', 'HTTP keep-alive wrk -c 100, server CPU per request', 'µs', 'lower', None),
+    ('pump_gbps', 'pump, 8 KiB writes, one in flight', 'GB/s', 'higher', ('ratio', 1.0)),
+    ('write_batch_s', '1M writes of 13 bytes, one socket', 's', 'lower', ('ratio', 1 / 3)),
+    ('pound_conns_per_s', 'accept churn, 100 concurrent connect/write/close', 'conn/s', 'higher', ('ratio', 1.2)),
+    ('timers_init_s', '1M timers: init', 's', 'lower', None),
+    ('timers_dispatch_s', '1M timers: dispatch', 's', 'lower', None),
+    ('timers_cleanup_s', '1M timers: cleanup', 's', 'lower', None),
+    ('timers_total_s', '1M timers: init + dispatch + cleanup', 's', 'lower', ('ratio', 0.5)),
+    ('timers_bytes', '1M timers: heap bytes per timer', 'B', 'lower', ('ratio', 0.5)),
+    ('idle_bytes_per_conn', '10k idle connections: server RSS per connection', 'B', 'lower', ('abs', 512)),
+    ('lib_text_data_bytes', 'static library, text + data (size -t)', 'B', 'lower', None),
+    ('lib_file_bytes', 'static library, .a file size (debug info stripped)', 'B', 'lower', None),
+]
+COLUMNS = ['eddy', 'libuv', 'libevent', 'node', 'epoll', 'libev', 'eddy -O3']
+
+
+def fmt(v):
+    if v is None:
+        return '–'
+    if isinstance(v, str):
+        return v
+    a = abs(v)
+    if a >= 1000:
+        return f'{v:,.0f}'
+    if a >= 100:
+        return f'{v:.0f}'
+    if a >= 10:
+        return f'{v:.1f}'
+    if a >= 1:
+        return f'{v:.2f}'
+    return f'{v:.3f}'
+
+
+def verdict(metric, row, target, direction):
+    e, u = row.get('eddy'), row.get('libuv')
+    if target is None or e is None:
+        return ''
+    kind, t = target
+    if kind == 'abs':
+        ok = round(e, 2) <= t  # fixed per-connection costs amortised to < 0.005
+        return f'≤ {fmt(t)}: {"met" if ok else "MISSED"}'
+    if u is None or u == 0:
+        return ''
+    r = e / u
+    ok = r >= t - 1e-9 if direction == 'higher' else r <= t + 1e-9
+    sign = '≥' if direction == 'higher' else '≤'
+    return f'{sign} {fmt(t)}×: {"met" if ok else "MISSED"}'
+
+
+def write_report(b, outdir, elapsed):
+    os.makedirs(outdir, exist_ok=True)
+    res = b.results
+    cols = [c for c in COLUMNS if any(c in res.get(m[0], {}) for m in METRICS)]
+    peers = [c for c in cols if c not in ('eddy', 'eddy -O3')]
+    lines = ['# eddy benchmark results', '',
+             f'Run by `bench/run{" --smoke" if b.smoke else ""}` on {time.strftime("%Y-%m-%d %H:%M %Z")}, '
+             f'{elapsed / 60:.1f} minutes; the machine is described in `machine.md`. '
+             f'Time-based figures are the median of {b.runs} alternating run(s); '
+             'instruction and syscall counts are deterministic.', '',
+             'Ratios are eddy / peer: below 1 means eddy needs less (time, CPU, memory, '
+             'instructions); for GB/s and conn/s above 1 means eddy is faster. '
+             'Targets are against libuv in the same run.', '']
+    head = ['workload', 'unit'] + cols + [f'eddy/{p}' for p in peers] + ['target (vs libuv)']
+    lines.append('| ' + ' | '.join(head) + ' |')
+    lines.append('|' + '---|' * len(head))
+    chart = []
+    for metric, label, unit, direction, target in METRICS:
+        row = res.get(metric)
+        if not row:
+            continue
+        cells = [label, unit] + [fmt(row.get(c)) for c in cols]
+        ratios = []
+        for p in peers:
+            e, v = row.get('eddy'), row.get(p)
+            r = e / v if e is not None and v else None
+            cells.append(fmt(r) + '×' if r is not None else '–')
+            ratios.append(r)
+        cells.append(verdict(metric, row, target, direction))
+        lines.append('| ' + ' | '.join(cells) + ' |')
+        # the chart shows cost ratios: for throughput, the inverse
+        chart.append((metric, [None if r is None else (1 / r if direction == 'higher' else r)
+                               for r in ratios]))
+    mix = res.get('lockstep_syscall_mix')
+    if mix:
+        lines += ['', '## Syscalls per lockstep request, by call', '',
+                  '| server | syscalls per request |', '|---|---|']
+        lines += [f'| {p} | {m} |' for p, m in mix.items()]
+        lines += ['']
+    lines += ['', 'Chart: `ratios.png` (cost ratio eddy/peer, lower is better; throughput '
+              'figures inverted so that every bar reads the same way).', '']
+    if b.notes:
+        lines += ['## Notes', ''] + [f'- {n}' for n in b.notes] + ['']
+    if b.failures:
+        lines += ['## Failures', ''] + [f'- {f}' for f in b.failures] + ['']
+    with open(os.path.join(outdir, 'latest.md'), 'w') as f:
+        f.write('\n'.join(lines))
+    with open(os.path.join(outdir, 'latest.json'), 'w') as f:
+        json.dump({'smoke': b.smoke, 'runs': b.runs, 'elapsed': elapsed, 'notes': b.notes,
+                   'results': res, 'failures': b.failures},
+                  f, indent=1, ensure_ascii=False)
+    chart_svg(chart, peers, outdir)
+
+
+def chart_svg(chart, peers, outdir):
+    if not shutil.which('gnuplot') or not chart:
+        return
+    dat = os.path.join(outdir, '.ratios.dat')
+    with open(dat, 'w') as f:
+        f.write('metric ' + ' '.join(peers) + '\n')
+        for metric, ratios in chart:
+            f.write(metric.replace('_', '-') + ' ' +
+                    ' '.join('?' if r is None else f'{r:.4f}' for r in ratios) + '\n')
+    plot = ', '.join(f"'{dat}' using {i + 2}:xtic(1) title 'eddy/{p}'"
+                     for i, p in enumerate(peers))
+    script = f"""
+set terminal pngcairo size 1400,700 font 'sans,10'
+set output '{os.path.join(outdir, 'ratios.png')}'
+set title 'eddy cost relative to each peer (lower is better; 1 = parity)'
+set style data histograms
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set logscale y 2
+set yrange [0.004:8]
+set ylabel 'eddy / peer (log scale)'
+set xtics rotate by -35 font ',9'
+set grid ytics
+set key top left
+set datafile missing '?'
+f(x) = 1
+plot {plot}, 1 with lines lw 2 lc rgb 'black' notitle
+"""
+    r = subprocess.run(['gnuplot'], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        log('gnuplot:', r.stderr.strip())
+    os.remove(dat)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--smoke', action='store_true')
+    ap.add_argument('--build', default='build-bench')
+    ap.add_argument('--size-build', default='build-bench-size')
+    ap.add_argument('--out', default=os.path.join(ROOT, 'bench/results'))
+    ap.add_argument('--port', type=int, default=17100)
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--lockstep-n', type=int, default=20000)
+    ap.add_argument('--callgrind-n', type=int, default=20000)
+    ap.add_argument('--redis-n', type=int, default=200000)
+    ap.add_argument('--wrk-seconds', type=int, default=3)
+    ap.add_argument('--pump-mib', type=int, default=1024)
+    ap.add_argument('--pound-n', type=int, default=20000)
+    ap.add_argument('--idle-n', type=int, default=10000)
+    ap.add_argument('--no-callgrind', action='store_true')
+    ap.add_argument('--only', default='', help='comma-separated workload names')
+    ap.add_argument('--report-only', action='store_true',
+                    help='rewrite latest.md and the chart from latest.json')
+    args = ap.parse_args()
+    b = Bench(args)
+    if args.report_only:
+        saved = json.load(open(os.path.join(args.out, 'latest.json')))
+        b.results, b.runs, b.failures = saved['results'], saved['runs'], saved['failures']
+        b.notes = saved.get('notes', [])
+        write_report(b, args.out, saved.get('elapsed', 0))
+        b.cleanup()
+        return
+    workloads = [('lockstep', b.lockstep), ('redis_conns', b.redis_conns),
+                 ('redis_pipelined', b.redis_pipelined), ('http', b.http), ('pump', b.pump),
+                 ('write_batch', b.write_batch), ('pound', b.pound), ('timers', b.timers),
+                 ('idle', b.idle), ('size', b.size)]
+    only = set(filter(None, args.only.split(',')))
+    t0 = time.time()
+    try:
+        for name, fn in workloads:
+            if not only or name in only:
+                b.guarded(name, fn)
+    finally:
+        b.cleanup()
+    if not b.available('node'):
+        b.notes.append('node was not found: no Node.js column.')
+    b.notes.append('Peers for the client-side workloads (pump, 1M writes, accept churn, timers) '
+                   'are eddy and libuv; the server workloads run every server.')
+    b.notes.append('Library sizes: eddy is built here at -Os (meson buildtype=minsize; '
+                   '"eddy -O3" is the release build used for the timings); libuv, '
+                   'libevent_core and libev are the static libraries Debian ships '
+                   '(built -O2 by Debian, debug info stripped).')
+    out = args.out if not args.smoke else os.path.join(tempfile.gettempdir(), 'eddy-bench-smoke')
+    write_report(b, out, time.time() - t0)
+    print(open(os.path.join(out, 'latest.md')).read())
+    if b.failures:
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
