@@ -40,6 +40,7 @@ eddy_loop *eddy_loop_new(void)
         return NULL;
     }
     eddy__loop_update_time(loop);
+    loop->iteration = 1; /* a socket's "last direct write" starts at 0: before any */
     return loop;
 }
 
@@ -311,6 +312,7 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
     if (!alive)
         run_releases(loop);
     while (alive && !loop->stop_requested) {
+        loop->iteration++;
         eddy__loop_update_time(loop);
         eddy__timers_run(loop);
         run_pending(loop);

@@ -34,13 +34,18 @@ struct eddy__io {
 /* A timer. Public timers are allocated; the library embeds its own (socket idle timers,
  * retries) and starts/stops them with the eddy__timer_* calls. */
 struct eddy_timer {
-    uint64_t deadline_ns;
-    uint64_t seq;         /* set order: breaks ties between equal deadlines */
+    /* A timer is either in the heap or on the immediates queue, never both. */
+    union {
+        struct {
+            uint64_t deadline_ns;
+            uint64_t seq; /* set order: breaks ties between equal deadlines */
+        };
+        eddy__queue immediate_node;
+    };
     uint64_t interval_ns; /* 0: a timeout */
     void (*fn)(void *arg);
     void *arg;
     eddy_loop *loop;
-    eddy__queue immediate_node;
     uint32_t heap_index; /* EDDY__TIMER_NOT_QUEUED when not in the heap */
     uint8_t flags;
 };
@@ -77,6 +82,7 @@ struct eddy_loop {
     eddy__fired *fired; /* the batch being dispatched */
     int fired_len, fired_cap;
 
+    uint64_t iteration; /* counts the turns of the loop */
     size_t active_refs; /* referenced live handles: keep DEFAULT running */
     size_t handles;     /* all live handles (timers, servers, sockets): -EBUSY for free */
     bool stop_requested;

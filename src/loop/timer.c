@@ -100,7 +100,6 @@ void eddy__timer_init(struct eddy_timer *t, eddy_loop *loop)
     t->fn = NULL;
     t->arg = NULL;
     t->loop = loop;
-    eddy__queue_init(&t->immediate_node);
     t->heap_index = EDDY__TIMER_NOT_QUEUED;
     t->flags = TIMER_REF;
 }

@@ -44,6 +44,7 @@ enum {
     S_UNIX = 1u << 17,
     S_LOCAL_CACHED = 1u << 18,
     S_PEER_CACHED = 1u << 19,
+    S_FLUSH_PENDING = 1u << 20, /* writes held back during a callback: sent by the tick */
 };
 
 enum {
@@ -51,6 +52,10 @@ enum {
     READ_BUFFER_SIZE = 64 * 1024,
     READS_PER_WAKEUP = 8, /* a fast sender cannot starve the other sockets */
     IOVS_PER_SEND = 64,
+    /* Writes smaller than this are copied into shared chunks of this size when queued,
+     * so a burst of small writes costs a memcpy each, not an allocation each. */
+    SMALL_WRITE = 1024,
+    CHUNK_SIZE = 4096,
 };
 
 struct write_req {
@@ -58,6 +63,7 @@ struct write_req {
     eddy_write_cb cb;
     void *ctx;
     size_t len, off;
+    size_t cap; /* room in bytes[]: later small writes are appended to the queue's tail */
     int status;
     int send_fd; /* -1, or a descriptor to pass with the first byte */
     unsigned char bytes[];
@@ -76,6 +82,7 @@ struct eddy_socket {
     eddy__queue writes; /* not yet fully taken by the kernel */
     eddy__queue done;   /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
+    uint64_t direct_write_iteration; /* the loop iteration of the last write sent at once */
     eddy__deferred tick;
     struct eddy_timer *idle; /* allocated by the first set_timeout: most sockets never have one */
     uint64_t timeout_ns, last_active_ns;
@@ -87,6 +94,7 @@ struct eddy_socket {
 };
 
 static void socket_tick(eddy__deferred *d);
+static void flush_writes(eddy_socket *s);
 static void socket_on_io(eddy__io *io, unsigned revents);
 static void socket_destroy(eddy_socket *s, int err, const char *syscall);
 
@@ -539,6 +547,11 @@ static void socket_tick(eddy__deferred *d)
         if (!has(s, S_DESTROYED))
             socket_connected(s);
     }
+    if (has(s, S_FLUSH_PENDING)) {
+        s->flags &= ~S_FLUSH_PENDING;
+        if (!has(s, S_DESTROYED) && !eddy__queue_empty(&s->writes))
+            flush_writes(s);
+    }
     run_write_callbacks(s);
     if (has(s, S_DRAIN_PENDING)) {
         s->flags &= ~S_DRAIN_PENDING;
@@ -815,13 +828,17 @@ static void socket_on_io(eddy__io *io, unsigned revents)
 
 static struct write_req *req_new(size_t len, eddy_write_cb cb, void *ctx)
 {
-    struct write_req *r = eddy__malloc(sizeof *r + len);
+    size_t cap = len < SMALL_WRITE ? CHUNK_SIZE - sizeof(struct write_req) : len;
+    if (len == 0)
+        cap = 0; /* a callback alone */
+    struct write_req *r = eddy__malloc(sizeof *r + cap);
     if (!r)
         return NULL;
     eddy__queue_init(&r->node);
     r->cb = cb;
     r->ctx = ctx;
     r->len = len;
+    r->cap = cap;
     r->off = 0;
     r->status = 0;
     r->send_fd = -1;
@@ -846,27 +863,60 @@ static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
     return false;
 }
 
-static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
-                        void *ctx)
+/* A completed write's callback, run from the tick; false on -ENOMEM. */
+static bool callback_done(eddy_socket *s, eddy_write_cb cb, void *ctx, int status)
+{
+    struct write_req *r = req_new(0, cb, ctx);
+    if (!r)
+        return false;
+    r->status = status;
+    eddy__queue_insert_tail(&s->done, &r->node);
+    schedule_tick(s);
+    return true;
+}
+
+/* Appends to the last queued request when it has room: one callback slot per request,
+ * so only when at most one of the two has a callback (the earlier callback then runs
+ * when the later bytes are written too, still in order). */
+static bool append_to_tail(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb,
+                           void *ctx)
+{
+    if (eddy__queue_empty(&s->writes))
+        return false;
+    struct write_req *t = EDDY__CONTAINER_OF(s->writes.prev, struct write_req, node);
+    if (t->send_fd >= 0 || t->cap - t->len < len || (t->cb && cb))
+        return false;
+    memcpy(t->bytes + t->len, data, len);
+    t->len += len;
+    if (cb) {
+        t->cb = cb;
+        t->ctx = ctx;
+    }
+    return true;
+}
+
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd,
+                        eddy_write_cb cb, void *ctx)
 {
     if (has(s, S_END_CALLED | S_DESTROYED))
         return write_after_end(s, cb, ctx);
     size_t sent = 0;
-    /* An idle connected socket: straight to the kernel, no copy. */
-    if (has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0 && len > 0) {
+    bool idle = has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0;
+    /* The first write of an iteration to an idle socket goes straight to the kernel, no
+     * copy: a reply costs one syscall. Further writes in the same iteration are held and
+     * leave together in one sendmsg when the callback that made them returns. */
+    bool hold = idle && s->direct_write_iteration == s->loop->iteration;
+    if (idle && !hold && len > 0) {
+        s->direct_write_iteration = s->loop->iteration;
         ssize_t n;
         do
             n = send(s->io.fd, data, len, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            if (cb) {
-                struct write_req *r = req_new(0, cb, ctx);
-                if (r) {
-                    r->status = -errno;
-                    eddy__queue_insert_tail(&s->done, &r->node);
-                }
-            }
-            write_failed(s, -errno);
+            int err = -errno;
+            if (cb)
+                callback_done(s, cb, ctx, err);
+            write_failed(s, err);
             return false;
         }
         if (n > 0) {
@@ -875,31 +925,39 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
             touch(s);
         }
         if (sent == len) {
-            if (cb) {
-                struct write_req *r = req_new(0, cb, ctx);
-                if (!r) {
-                    socket_destroy(s, -ENOMEM, "write");
-                    return false;
-                }
-                eddy__queue_insert_tail(&s->done, &r->node);
-                schedule_tick(s);
+            if (cb && !callback_done(s, cb, ctx, 0)) {
+                socket_destroy(s, -ENOMEM, "write");
+                return false;
             }
             return s->queued < s->high_water_mark;
         }
     }
     size_t rest = len - sent;
-    struct write_req *r = req_new(rest, cb, ctx);
-    if (!r) {
-        socket_destroy(s, -ENOMEM, "write");
-        return false;
+    const unsigned char *bytes = (const unsigned char *)data + sent;
+    if (send_fd >= 0 || !append_to_tail(s, bytes, rest, cb, ctx)) {
+        struct write_req *r = req_new(rest, cb, ctx);
+        if (!r) {
+            socket_destroy(s, -ENOMEM, "write");
+            return false;
+        }
+        if (rest)
+            memcpy(r->bytes, bytes, rest);
+        r->send_fd = send_fd;
+        eddy__queue_insert_tail(&s->writes, &r->node);
     }
-    if (rest)
-        memcpy(r->bytes, (const unsigned char *)data + sent, rest);
-    r->send_fd = send_fd;
-    eddy__queue_insert_tail(&s->writes, &r->node);
     s->queued += rest;
-    if (has(s, S_CONNECTED))
+    if (hold && s->queued >= s->high_water_mark) {
+        /* Held writes reached the high-water mark: send them now, so that holding never
+         * makes write return false while the kernel has room. */
+        flush_writes(s);
+        if (has(s, S_DESTROYED))
+            return false;
+    } else if (hold) {
+        s->flags |= S_FLUSH_PENDING;
+        schedule_tick(s);
+    } else if (has(s, S_CONNECTED) && !has(s, S_FLUSH_PENDING)) {
         eddy__io_start(&s->io, EDDY__WRITABLE);
+    }
     if (s->queued >= s->high_water_mark) {
         s->flags |= S_NEED_DRAIN;
         return false;
