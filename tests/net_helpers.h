@@ -278,11 +278,12 @@ struct net_pair {
     eddy_socket *conn; /* the last accepted connection */
     net_log slog;
     net_log clog;
-    const char *host;          /* where to listen and connect; NULL: "127.0.0.1" */
-    const char *client_events; /* NULL: "connect data end close error" */
-    const char *conn_events;   /* NULL: "data end close error" */
-    bool keep_server;          /* do not close the server when a connection closes */
-    void (*client_ready)(net_pair *p); /* right after the client was created */
+    const char *host;                       /* where to listen and connect; NULL: "127.0.0.1" */
+    const char *client_events;              /* NULL: "connect data end close error" */
+    const char *conn_events;                /* NULL: "data end close error" */
+    const eddy_socket_options *client_opts; /* set: eddy_socket_new + eddy_socket_connect */
+    bool keep_server;                       /* do not close the server when a connection closes */
+    void (*client_ready)(net_pair *p);      /* right after the client was created */
     void (*conn_ready)(net_pair *p, eddy_socket *conn); /* in the server's 'connection' */
     void *user;
     int port;
@@ -308,9 +309,15 @@ static inline void net_pair_on_listening(const eddy_event *ev, void *ctx)
     net_pair *p = ctx;
     p->port = server_port(p->server);
     cr_assert_gt(p->port, 0, "eddy_server_address in 'listening' gave no port");
-    p->client = eddy_create_connection(p->loop, p->port, p->host ? p->host : "127.0.0.1", NULL,
-                                       NULL);
-    cr_assert_not_null(p->client, "eddy_create_connection returned NULL");
+    const char *host = p->host ? p->host : "127.0.0.1";
+    if (p->client_opts) {
+        p->client = eddy_socket_new(p->loop, p->client_opts);
+        cr_assert_not_null(p->client, "eddy_socket_new returned NULL");
+        cr_assert_eq(eddy_socket_connect(p->client, p->port, host, NULL, NULL), 0);
+    } else {
+        p->client = eddy_create_connection(p->loop, p->port, host, NULL, NULL);
+        cr_assert_not_null(p->client, "eddy_create_connection returned NULL");
+    }
     net_record(&p->clog, p->client, "client",
                p->client_events ? p->client_events : "connect data end close error");
     if (p->client_ready)
@@ -327,16 +334,44 @@ static inline void net_pair_start(net_pair *p, const eddy_server_options *opts)
     p->server = eddy_create_server(p->loop, opts, net_pair_on_connection, p);
     cr_assert_not_null(p->server, "eddy_create_server returned NULL");
     net_record(&p->slog, p->server, "server", "listening close error");
-    cr_assert_eq(eddy_server_listen(p->server, 0, p->host ? p->host : "127.0.0.1",
-                                    net_pair_on_listening, p),
-                 0);
+    cr_assert_eq(
+        eddy_server_listen(p->server, 0, p->host ? p->host : "127.0.0.1", net_pair_on_listening, p),
+        0);
 }
 
+/* run_loop_for, and stricter: true only when the loop ended by itself well before the
+ * limit. A loop that "ends by itself" exactly at the limit slept on the (unreferenced)
+ * watchdog timer although nothing alive was left: that is a bug of its own. */
+static inline bool loop_ends_by_itself(eddy_loop *loop, uint64_t limit_ms)
+{
+    uint64_t t0 = mono_ns();
+    bool ended = run_loop_for(loop, limit_ms);
+    uint64_t elapsed_ms = (mono_ns() - t0) / 1000000u;
+    if (!ended) {
+        cr_log_error("the loop was still running after %llu ms", (unsigned long long)limit_ms);
+        return false;
+    }
+    if (elapsed_ms >= limit_ms - limit_ms / 10) {
+        cr_log_error("the loop ended only at its %llu ms limit: it slept on an unreferenced "
+                     "timer with nothing alive",
+                     (unsigned long long)limit_ms);
+        return false;
+    }
+    return true;
+}
+
+/* Runs the pair's loop for at most ms and asserts that it ended by itself (showing both
+ * logs when it did not). */
+#define assert_pair_ends(p, ms)                                                                    \
+    cr_assert(loop_ends_by_itself((p)->loop, (ms)),                                                \
+              "the loop did not end by itself within %d ms\n  server side: %s\n  client side: %s", \
+              (int)(ms), (p)->slog.text, (p)->clog.text)
+
 /* Every object was released (the loop frees) and every descriptor closed. */
-#define assert_all_released(loop, fds_before)                                               \
-    do {                                                                                    \
-        cr_assert_eq(eddy_loop_free(loop), 0, "an object of the loop is still alive");     \
-        cr_assert_eq(open_fd_count(), (fds_before), "descriptors leaked");                 \
+#define assert_all_released(loop, fds_before)                                                      \
+    do {                                                                                           \
+        cr_assert_eq(eddy_loop_free(loop), 0, "an object of the loop is still alive");             \
+        cr_assert_eq(open_fd_count(), (fds_before), "descriptors leaked");                         \
     } while (0)
 
 /* True when s equals one of the NULL-terminated alternatives. */

@@ -32,7 +32,7 @@ Test(events, client_end_without_half_open_ends_both_sides_then_closes)
 {
     net_pair p = {.client_ready = a_client_ready};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.slog.text, "server:listening server:connection conn:data(ping) conn:end "
                                   "conn:close(false) server:close");
     cr_assert_str_eq(p.clog.text, "client:connect client:end client:close(false)");
@@ -82,7 +82,7 @@ Test(events, half_open_server_replies_after_the_clients_end_then_ends)
     net_pair p = {.client_ready = b_client_ready, .conn_ready = b_conn_ready};
     eddy_server_options opts = {.allow_half_open = true};
     net_pair_start(&p, &opts);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.slog.text, "server:listening server:connection conn:data(question) "
                                   "conn:end conn:close(false) server:close");
     cr_assert_str_eq(p.clog.text,
@@ -103,7 +103,7 @@ Test(events, client_destroy_gives_it_only_close_and_the_peer_end_then_close)
 {
     net_pair p = {.client_ready = c_client_ready};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.slog.text, "server:listening server:connection conn:end conn:close(false) "
                                   "server:close");
     cr_assert_str_eq(p.clog.text, "client:connect client:close(false)");
@@ -130,7 +130,7 @@ Test(events, refused_connect_gives_error_then_close_true_and_never_connect)
     eddy_socket *s = eddy_create_connection(loop, port, "127.0.0.1", d_connect_cb, &log);
     cr_assert_not_null(s);
     net_record(&log, s, "client", "connect data end close error");
-    cr_assert(run_loop_for(loop, 10000));
+    cr_assert(loop_ends_by_itself(loop, 10000));
     cr_assert_str_eq(log.text, "client:error(ECONNREFUSED,connect) client:close(true)");
     assert_all_released(loop, fds_before);
 }
@@ -168,12 +168,11 @@ Test(events, server_close_with_an_open_connection_emits_close_after_that_connect
 {
     net_pair p = {.conn_ready = e_conn_ready, .keep_server = true};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.slog.text,
                      "server:listening server:connection server:close-returned(0) conn:end "
                      "conn:close(false) server:close server:close-cb");
-    cr_assert_str_eq(p.clog.text,
-                     "client:connect client:data(bye) client:end client:close(false)");
+    cr_assert_str_eq(p.clog.text, "client:connect client:data(bye) client:end client:close(false)");
     assert_all_released(p.loop, p.fds_before);
 }
 
@@ -237,7 +236,7 @@ Test(events, eaddrinuse_retry_recipe_listens_once_the_port_is_free)
     eddy_on(eddy_emitter_of(r.srv), "error", retry_on_error, &r);
     eddy_on(eddy_emitter_of(r.srv), "listening", retry_on_listening, &r);
     cr_assert_eq(eddy_server_listen(r.holder, 0, "127.0.0.1", retry_holder_listening, &r), 0);
-    cr_assert(run_loop_for(r.loop, 10000));
+    cr_assert(loop_ends_by_itself(r.loop, 10000));
     cr_assert_str_eq(r.log.text, "listen-returned server:error(EADDRINUSE,listen) "
                                  "server:listening server:close");
     assert_all_released(r.loop, fds_before);
@@ -275,7 +274,7 @@ Test(events, write_after_end_calls_back_then_errors_with_epipe_then_closes)
 {
     net_pair p = {.client_ready = wae_client_ready};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.clog.text, "client:connect client:end-called client:write-returned(false) "
                                   "client:write-cb(EPIPE) client:error(EPIPE,write) "
                                   "client:close(true)");
@@ -333,7 +332,7 @@ Test(events, destroying_while_the_peer_writes_gives_the_peer_one_error_then_clos
                   .client_events = "connect end close error",
                   .conn_events = "end close error"};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 20000));
+    assert_pair_ends(&p, 20000);
     cr_assert_str_eq(p.clog.text, "client:connect client:data client:close(false)");
     static const char *const ok[] = {
         "server:listening server:connection conn:error(ECONNRESET,read) conn:close(true) "
@@ -389,7 +388,7 @@ static void run_destroy_inside(const char *event, const char *expected_client_lo
                   .user = (void *)event,
                   .conn_events = "end close error"};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.clog.text, expected_client_log);
     assert_all_released(p.loop, p.fds_before);
 }
@@ -446,7 +445,7 @@ Test(events, destroy_before_connect_cancels_queued_writes_in_order_then_closes)
 {
     net_pair p = {.client_ready = cbs_client_ready};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.clog.text, "client:destroy-returned client:cb1(ECANCELED) "
                                   "client:cb2(ECANCELED) client:cb3(ECANCELED) "
                                   "client:close(false)");
@@ -492,7 +491,7 @@ Test(events, write_callbacks_run_in_write_order_never_inside_write)
     net_log cbs = {0};
     net_pair p = {.client_ready = cbo_client_ready, .user = &cbs};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     static const char *const ok[] = {"cb1(OK) cb2(OK) cb3(OK) after-write4 cb4(OK)",
                                      "cb1(OK) cb2(OK) after-write4 cb3(OK) cb4(OK)",
                                      "cb1(OK) after-write4 cb2(OK) cb3(OK) cb4(OK)",
@@ -554,7 +553,7 @@ Test(events, timeout_fires_once_per_idle_period_and_a_write_rearms_it)
     net_pair p = {.client_ready = tmo_client_ready,
                   .client_events = "connect end close error timeout"};
     net_pair_start(&p, NULL);
-    cr_assert(run_loop_for(p.loop, 10000));
+    assert_pair_ends(&p, 10000);
     cr_assert_str_eq(p.clog.text, "client:connect client:timeout t1 client:timeout t2 t3 "
                                   "client:end client:close(false)");
     assert_all_released(p.loop, p.fds_before);

@@ -288,7 +288,8 @@ static bool loop_alive(eddy_loop *loop)
 static int poll_timeout_ms(eddy_loop *loop, eddy_run_mode mode)
 {
     if (mode == EDDY_RUN_NOWAIT || loop->stop_requested || !loop_alive(loop) ||
-        !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending))
+        !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending) ||
+        !eddy__queue_empty(&loop->releases))
         return 0;
     uint64_t ns = eddy__timers_next_ns(loop);
     if (ns == UINT64_MAX)
@@ -313,16 +314,19 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
         run_releases(loop);
     while (alive && !loop->stop_requested) {
         loop->iteration++;
-        eddy__loop_update_time(loop);
+        /* The clock is read after every wait; before the timers and the wait only when
+         * timers exist (callbacks since the last read may have made some due, and the
+         * wait's timeout must not oversleep). An I/O-only turn reads it once. */
+        if (loop->heap_len)
+            eddy__loop_update_time(loop);
         eddy__timers_run(loop);
         run_pending(loop);
 
         err = apply_changes(loop);
         if (err < 0)
             break;
-        /* The callbacks above took time: a timeout computed from the time read before
-         * them would oversleep by that much. */
-        eddy__loop_update_time(loop);
+        if (loop->heap_len)
+            eddy__loop_update_time(loop);
         err = eddy__backend_poll(loop, poll_timeout_ms(loop, mode));
         if (err < 0)
             break;

@@ -37,6 +37,9 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
 eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sockaddr *peer,
                                    socklen_t peer_len, const eddy_server_options *opts);
 eddy_loop *eddy__server_loop(const eddy_server *server);
+/* The address the server is bound to, when it is not a wildcard (0.0.0.0, ::). */
+bool eddy__server_specific_address(const eddy_server *server, eddy__sockaddr *out,
+                                   socklen_t *len);
 /* The server learns that one of its connections emitted 'close'. */
 void eddy__server_connection_closed(eddy_server *server);
 

@@ -46,6 +46,20 @@ eddy_loop *eddy__server_loop(const eddy_server *s)
     return s->loop;
 }
 
+bool eddy__server_specific_address(const eddy_server *s, eddy__sockaddr *out, socklen_t *len)
+{
+    const eddy__sockaddr *b = &s->bound;
+    if (s->bound_len == 0)
+        return false;
+    if (b->sa.sa_family == AF_INET && b->in4.sin_addr.s_addr == htonl(INADDR_ANY))
+        return false;
+    if (b->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&b->in6.sin6_addr))
+        return false;
+    memcpy(out, b, s->bound_len);
+    *len = s->bound_len;
+    return true;
+}
+
 static void sync_ref(eddy_server *s)
 {
     bool want = s->referenced && s->io.fd >= 0;

@@ -282,10 +282,18 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         s->flags |= S_PAUSED;
     if (opts->high_water_mark)
         s->high_water_mark = opts->high_water_mark;
-    if (peer->sa.sa_family == AF_UNIX)
+    if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
-    else
+    } else {
         cache_address(&s->peer, &s->peer_len, peer, peer_len);
+        /* Our end of an accepted connection is the server's address, unless the server
+         * listens on a wildcard: then destroy asks the kernel (getsockname). */
+        eddy__sockaddr local;
+        socklen_t local_len;
+        if (eddy__server_specific_address(server, &local, &local_len) &&
+            cache_address(&s->local, &s->local_len, &local, local_len))
+            s->flags |= S_LOCAL_CACHED;
+    }
     if (s->peer_len)
         s->flags |= S_PEER_CACHED;
     s->last_active_ns = loop->now_ns;
@@ -532,8 +540,11 @@ static void send_fin(eddy_socket *s)
 {
     s->flags |= S_SHUT;
     eddy__io_stop(&s->io, EDDY__WRITABLE);
-    /* ENOTCONN: the peer already reset the connection; the read side reports it. */
-    shutdown(s->io.fd, SHUT_WR);
+    /* With the peer's FIN already read, the socket closes right away, and close(2) sends
+     * our FIN itself (nothing unread, so no reset): no shutdown(2) needed. ENOTCONN from
+     * shutdown: the peer reset the connection; the read side reports it. */
+    if (!has(s, S_READ_ENDED))
+        shutdown(s->io.fd, SHUT_WR);
     maybe_close(s);
 }
 
@@ -1132,7 +1143,9 @@ int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out)
         return live_address(s, out, true);
     if (!has(s, S_PEER_CACHED))
         return -ENOTCONN;
-    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->peer, s->peer_len);
+    eddy__sockaddr sa; /* aligned for eddy__sockaddr, which the compact form is not */
+    memcpy(&sa, &s->peer, s->peer_len);
+    eddy__address_from_sockaddr(out, &sa, s->peer_len);
     return 0;
 }
 
@@ -1147,7 +1160,9 @@ int eddy_socket_address(const eddy_socket *s, eddy_address *out)
     cache_local_address((eddy_socket *)s); /* caching is not a visible change */
     if (!has(s, S_LOCAL_CACHED))
         return -ENOTCONN;
-    eddy__address_from_sockaddr(out, (const eddy__sockaddr *)(const void *)&s->local, s->local_len);
+    eddy__sockaddr sa; /* aligned for eddy__sockaddr, which the compact form is not */
+    memcpy(&sa, &s->local, s->local_len);
+    eddy__address_from_sockaddr(out, &sa, s->local_len);
     return 0;
 }
 
