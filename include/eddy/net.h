@@ -84,7 +84,10 @@ int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, vo
 
 /* Stops accepting at once. 'close' is emitted once every connection that the server
  * accepted has closed; on_close, when not NULL, is a once listener on it. -ENOTCONN when
- * the server is not listening (Node: "Server is not running"). */
+ * the server is not listening (Node: "Server is not running"); as in Node, 'close' is then
+ * still emitted, and that is how a server that never listened, or whose listen failed, is
+ * released. A server's memory is released after a 'close' whose listeners did not make
+ * it listen again (the EADDRINUSE retry recipe: close, then listen again). */
 int eddy_server_close(eddy_server *s, eddy_listener on_close, void *ctx);
 
 /* The bound address. -ENOTCONN when not listening, -EINVAL for NULL. */
@@ -125,13 +128,18 @@ int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listene
 int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx);
 
 /* Called once per write, in order, after its bytes reached the kernel (status 0), or
- * with a negative errno when they never will (-ECANCELED when the socket is destroyed). */
+ * with a negative errno when they never will (-ECANCELED when the socket is destroyed,
+ * -EPIPE for a write after end). Never called from inside the eddy call that made or
+ * cancelled the write: from the loop, and before the socket's 'error' and 'close'. */
 typedef void (*eddy_write_cb)(eddy_socket *s, int status, void *ctx);
 
 /* Writes len bytes (copied when they cannot be sent at once). Always takes the data;
  * returns false when the queue is at or above the high-water mark ('drain' follows when
  * it empties) and after end or destroy ('error' -EPIPE, syscall "write", is emitted from
- * the loop, then 'close'). Writes made before 'connect' are sent in order after it. */
+ * the loop, then 'close'). Writes made before 'connect' are sent in order after it.
+ * The first write of a loop iteration to an idle socket goes to the kernel at once; more
+ * writes in the same iteration are held and leave together in one sendmsg when the
+ * current callback returns (or as soon as they reach the high-water mark). */
 bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx);
 
 /* Writes a NUL-terminated string, converted the way Node's Buffer.from(str, enc) does
