@@ -53,6 +53,7 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 1
 #define DEFAULT_MAX_LISTENERS 10u
 /* Most sockets carry a handful of built-in listeners; start there to avoid regrowing. */
 #define BUILTIN_INITIAL_CAP 4u
+#define BUILTIN_MAX UINT16_MAX
 #define USER_INITIAL_CAP 2u
 
 static const char *const builtin_names[EDDY__EV_BUILTIN_COUNT] = {
@@ -100,7 +101,9 @@ struct frame {
 
 struct eddy__emitter_table {
     struct listener *items; /* built-in listeners, grouped by id */
-    uint32_t start[EDDY__EV_BUILTIN_COUNT + 1];
+    /* 16 bits: the table is per socket, and a server holds thousands of sockets; the
+     * built-in events of one emitter hold at most BUILTIN_MAX listeners in all. */
+    uint16_t start[EDDY__EV_BUILTIN_COUNT + 1];
     uint32_t cap;
     uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
     uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
@@ -214,9 +217,12 @@ static int list_reserve(struct eddy__emitter_table *t, unsigned ref)
     }
     if (len < *cap)
         return 0;
-    if (*cap > UINT32_MAX / 2)
+    uint32_t limit = ref < BUILTIN_COUNT ? BUILTIN_MAX : UINT32_MAX / 2;
+    if (*cap >= limit)
         return -ENOMEM;
     uint32_t ncap = *cap ? *cap * 2 : initial;
+    if (ncap > limit)
+        ncap = limit;
 #if SIZE_MAX <= UINT32_MAX /* only there can the byte count overflow */
     if (ncap > SIZE_MAX / sizeof **items)
         return -ENOMEM;

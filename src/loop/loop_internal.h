@@ -25,10 +25,10 @@ struct eddy__io {
     int fd;              /* -1 once closed */
     unsigned events;     /* what the owner wants now */
     unsigned registered; /* what the backend was last told */
+    int backend_slot;    /* the backend's own bookkeeping (poll: index in its array) */
     eddy__io_cb cb;
     eddy_loop *loop;
     eddy__queue change_node; /* queued while events != registered */
-    int backend_slot;        /* the backend's own bookkeeping (poll: index in its array) */
 };
 
 /* A timer. Public timers are allocated; the library embeds its own (socket idle timers,

@@ -69,34 +69,44 @@ struct write_req {
     unsigned char bytes[];
 };
 
+/* The idle timeout, allocated by the first set_timeout: most sockets never have one. */
+struct socket_idle {
+    struct eddy_timer timer;
+    uint64_t timeout_ns; /* 0: off */
+    uint64_t last_active_ns;
+};
+
+/* Kept small: a server holds one per connection (320 bytes before this layout). */
 struct eddy_socket {
     eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
-    eddy_loop *loop;
-    eddy__io io;
-    eddy_server *server; /* the server that accepted it, or NULL */
+    eddy__io io;          /* io.loop is the socket's loop */
+    eddy_server *server;  /* the server that accepted it, or NULL */
     uint32_t flags;
     int error;
-    const char *error_syscall;
-    size_t high_water_mark;
-    size_t queued;      /* bytes in writes */
-    eddy__queue writes; /* not yet fully taken by the kernel */
-    eddy__queue done;   /* taken (or failed): callbacks due */
+    uint32_t high_water_mark;
+    uint32_t direct_write_iteration; /* low bits of the iteration of the last direct write */
+    size_t queued;                   /* bytes in writes */
+    eddy__queue writes;              /* not yet fully taken by the kernel */
+    eddy__queue done;                /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
-    uint64_t direct_write_iteration; /* the loop iteration of the last write sent at once */
     eddy__deferred tick;
-    struct eddy_timer *idle; /* allocated by the first set_timeout: most sockets never have one */
-    uint64_t timeout_ns, last_active_ns;
-    uint64_t keepalive_ms;
-    eddy__decoder decoder;
+    struct socket_idle *idle;
+    uint32_t keepalive_s;
+    uint8_t error_call; /* index in call_names */
     /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
-    eddy__inaddr peer, local;
     uint8_t peer_len, local_len;
+    eddy__decoder decoder;
+    eddy__inaddr peer, local;
 };
+
+enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT };
+static const char *const call_names[] = {NULL, "connect", "read", "write", "setTimeout"};
+
 
 static void socket_tick(eddy__deferred *d);
 static void flush_writes(eddy_socket *s);
 static void socket_on_io(eddy__io *io, unsigned revents);
-static void socket_destroy(eddy_socket *s, int err, const char *syscall);
+static void socket_destroy(eddy_socket *s, int err, uint8_t call);
 
 /* ---- small helpers ---- */
 
@@ -118,7 +128,7 @@ static bool cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__socka
 
 static void schedule_tick(eddy_socket *s)
 {
-    eddy__defer(s->loop, &s->tick);
+    eddy__defer(s->io.loop, &s->tick);
 }
 
 /* An open socket (connecting or connected, not destroyed) that is referenced keeps the
@@ -129,10 +139,10 @@ static void sync_ref(eddy_socket *s)
     if (want == has(s, S_HOLDS_REF))
         return;
     if (want) {
-        eddy__loop_ref(s->loop);
+        eddy__loop_ref(s->io.loop);
         s->flags |= S_HOLDS_REF;
     } else {
-        eddy__loop_unref(s->loop);
+        eddy__loop_unref(s->io.loop);
         s->flags &= ~S_HOLDS_REF;
     }
 }
@@ -148,7 +158,7 @@ static void sync_reading(eddy_socket *s)
 static void socket_uncaught(const eddy_event *ev, void *ctx)
 {
     eddy_socket *s = ctx;
-    if (!eddy__uncaught_to_hook(s->loop, ev, "socket"))
+    if (!eddy__uncaught_to_hook(s->io.loop, ev, "socket"))
         eddy_socket_destroy(s);
 }
 
@@ -168,11 +178,12 @@ static void emit_error(eddy_socket *s, int code, const char *syscall)
 static void idle_fire(void *arg)
 {
     eddy_socket *s = arg;
-    if (has(s, S_DESTROYED) || s->timeout_ns == 0)
+    struct socket_idle *idle = s->idle;
+    if (has(s, S_DESTROYED) || idle->timeout_ns == 0)
         return;
-    uint64_t due = s->last_active_ns + s->timeout_ns;
-    if (due > s->loop->now_ns) {
-        eddy__timer_start_at(s->idle, due, idle_fire, s);
+    uint64_t due = idle->last_active_ns + idle->timeout_ns;
+    if (due > s->io.loop->now_ns) {
+        eddy__timer_start_at(&idle->timer, due, idle_fire, s);
         return;
     }
     /* Once per idle period: the timer stays off until the next activity. */
@@ -181,19 +192,27 @@ static void idle_fire(void *arg)
 
 static void touch(eddy_socket *s)
 {
-    s->last_active_ns = s->loop->now_ns;
-    if (s->timeout_ns && !eddy__timer_active(s->idle) && !has(s, S_DESTROYED))
-        eddy__timer_start_at(s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+    struct socket_idle *idle = s->idle;
+    if (!idle)
+        return;
+    idle->last_active_ns = s->io.loop->now_ns;
+    if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !has(s, S_DESTROYED))
+        eddy__timer_start_at(&idle->timer, idle->last_active_ns + idle->timeout_ns, idle_fire,
+                             s);
 }
 
 /* ---- creation and release ---- */
+
+static uint32_t clamp_u32(size_t n)
+{
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
 
 static eddy_socket *socket_alloc(eddy_loop *loop)
 {
     eddy_socket *s = eddy__calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->loop = loop;
     eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
     eddy__io_init(&s->io, loop, -1, socket_on_io);
     s->flags = S_REFERENCED;
@@ -225,7 +244,7 @@ static void socket_release(eddy__deferred *d)
     eddy_socket *s = EDDY__CONTAINER_OF(d, eddy_socket, tick);
     run_write_callbacks(s); /* those queued by 'close' listeners */
     eddy__emitter_dispose(&s->emitter);
-    eddy__handle_remove(s->loop);
+    eddy__handle_remove(s->io.loop);
     eddy__free(s->idle);
     eddy__free(s);
 }
@@ -248,8 +267,8 @@ static int apply_keep_alive(eddy_socket *s)
     if (setsockopt(s->io.fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) < 0)
         return -errno;
 #ifdef TCP_KEEPIDLE
-    if (v && s->keepalive_ms) {
-        int secs = (int)(s->keepalive_ms / 1000 ? s->keepalive_ms / 1000 : 1);
+    if (v && s->keepalive_s) {
+        int secs = (int)s->keepalive_s;
         if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
             return -errno;
     }
@@ -281,7 +300,7 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
     if (opts->pause_on_connect)
         s->flags |= S_PAUSED;
     if (opts->high_water_mark)
-        s->high_water_mark = opts->high_water_mark;
+        s->high_water_mark = clamp_u32(opts->high_water_mark);
     if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
     } else {
@@ -296,7 +315,6 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
     }
     if (s->peer_len)
         s->flags |= S_PEER_CACHED;
-    s->last_active_ns = loop->now_ns;
     sync_reading(s);
     sync_ref(s);
     return s;
@@ -322,7 +340,7 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
         if (opts->allow_half_open)
             s->flags |= S_HALF_OPEN;
         if (opts->high_water_mark)
-            s->high_water_mark = opts->high_water_mark;
+            s->high_water_mark = clamp_u32(opts->high_water_mark);
         if (opts->type && strcmp(opts->type, "unix") == 0)
             s->flags |= S_UNIX;
     }
@@ -333,7 +351,6 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
         if (getsockname(fd, &local.sa, &len) == 0 && local.sa.sa_family == AF_UNIX)
             s->flags |= S_UNIX;
         s->flags |= S_CONNECTED;
-        s->last_active_ns = loop->now_ns;
         sync_reading(s);
         sync_ref(s);
     }
@@ -367,7 +384,7 @@ static void finish_connect(eddy_socket *s)
     if (err == EINPROGRESS)
         return;
     if (err) {
-        socket_destroy(s, -err, "connect");
+        socket_destroy(s, -err, CALL_CONNECT);
         return;
     }
     socket_connected(s);
@@ -391,7 +408,7 @@ static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, sockl
     int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         /* EMFILE and friends: an 'error' event like every other connect failure */
-        socket_destroy(s, -errno, "connect");
+        socket_destroy(s, -errno, CALL_CONNECT);
         return 0;
     }
     s->io.fd = fd;
@@ -412,7 +429,7 @@ static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, sockl
         eddy__io_start(&s->io, EDDY__WRITABLE);
         return 0;
     }
-    socket_destroy(s, -errno, "connect");
+    socket_destroy(s, -errno, CALL_CONNECT);
     return 0;
 }
 
@@ -501,14 +518,14 @@ static void cancel_writes(eddy_socket *s, int status)
 }
 
 /* Closes the fd at once; 'error' (when err) and 'close' follow from the loop. */
-static void socket_destroy(eddy_socket *s, int err, const char *syscall)
+static void socket_destroy(eddy_socket *s, int err, uint8_t call)
 {
     if (has(s, S_DESTROYED))
         return;
     s->flags |= S_DESTROYED;
     if (err) {
         s->error = err;
-        s->error_syscall = syscall;
+        s->error_call = call;
     }
     if (s->io.fd >= 0) {
         cache_local_address(s);
@@ -517,7 +534,7 @@ static void socket_destroy(eddy_socket *s, int err, const char *syscall)
         close(fd);
     }
     if (s->idle)
-        eddy__timer_stop(s->idle);
+        eddy__timer_stop(&s->idle->timer);
     cancel_writes(s, -ECANCELED);
     sync_ref(s);
     schedule_tick(s);
@@ -526,14 +543,14 @@ static void socket_destroy(eddy_socket *s, int err, const char *syscall)
 void eddy_socket_destroy(eddy_socket *s)
 {
     if (s)
-        socket_destroy(s, 0, NULL);
+        socket_destroy(s, 0, CALL_NONE);
 }
 
 /* Both directions are done: the socket closes by itself (Node's autoDestroy). */
 static void maybe_close(eddy_socket *s)
 {
     if (has(s, S_READ_ENDED) && has(s, S_SHUT))
-        socket_destroy(s, 0, NULL);
+        socket_destroy(s, 0, CALL_NONE);
 }
 
 static void send_fin(eddy_socket *s)
@@ -575,13 +592,13 @@ static void socket_tick(eddy__deferred *d)
         return; /* a listener above queued more: finish in that run */
     s->flags |= S_CLOSE_EMITTED;
     if (s->error)
-        emit_error(s, s->error, s->error_syscall);
+        emit_error(s, s->error, call_names[s->error_call]);
     eddy_event ev = {0};
     ev.u.had_error = s->error != 0;
     eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, &ev);
     if (s->server)
         eddy__server_connection_closed(s->server);
-    eddy__release(s->loop, &s->tick, socket_release);
+    eddy__release(s->io.loop, &s->tick, socket_release);
 }
 
 /* ---- reading ---- */
@@ -595,9 +612,9 @@ static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
         eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
         return;
     }
-    char *text = eddy__loop_scratch(s->loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
+    char *text = eddy__loop_scratch(s->io.loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
     if (!text) {
-        socket_destroy(s, -ENOMEM, "read");
+        socket_destroy(s, -ENOMEM, CALL_READ);
         return;
     }
     size_t n = eddy__decoder_write(&s->decoder, bytes, len, text);
@@ -671,9 +688,9 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap)
 
 static void socket_read(eddy_socket *s)
 {
-    unsigned char *buf = eddy__loop_scratch(s->loop, 0, READ_BUFFER_SIZE);
+    unsigned char *buf = eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
     if (!buf) {
-        socket_destroy(s, -ENOMEM, "read");
+        socket_destroy(s, -ENOMEM, CALL_READ);
         return;
     }
     for (int i = 0; i < READS_PER_WAKEUP; i++) {
@@ -695,7 +712,7 @@ static void socket_read(eddy_socket *s)
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            socket_destroy(s, -errno, "read");
+            socket_destroy(s, -errno, CALL_READ);
         return;
     }
 }
@@ -733,7 +750,7 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
 
 static void write_failed(eddy_socket *s, int err)
 {
-    socket_destroy(s, err, "write");
+    socket_destroy(s, err, CALL_WRITE);
 }
 
 /* The queue emptied: 'drain' if a write asked for it, the FIN if end() was called. */
@@ -868,7 +885,7 @@ static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
         }
     }
     if (!has(s, S_DESTROYED))
-        socket_destroy(s, -EPIPE, "write");
+        socket_destroy(s, -EPIPE, CALL_WRITE);
     else if (!has(s, S_CLOSE_EMITTED) || cb)
         schedule_tick(s);
     return false;
@@ -916,9 +933,9 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
      * leave together in one sendmsg when the callback that made them returns. */
-    bool hold = idle && s->direct_write_iteration == s->loop->iteration;
+    bool hold = idle && s->direct_write_iteration == (uint32_t)s->io.loop->iteration;
     if (idle && !hold && len > 0) {
-        s->direct_write_iteration = s->loop->iteration;
+        s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
         ssize_t n;
         do
             n = send(s->io.fd, data, len, MSG_NOSIGNAL);
@@ -937,7 +954,7 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
         }
         if (sent == len) {
             if (cb && !callback_done(s, cb, ctx, 0)) {
-                socket_destroy(s, -ENOMEM, "write");
+                socket_destroy(s, -ENOMEM, CALL_WRITE);
                 return false;
             }
             return s->queued < s->high_water_mark;
@@ -948,7 +965,7 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     if (send_fd >= 0 || !append_to_tail(s, bytes, rest, cb, ctx)) {
         struct write_req *r = req_new(rest, cb, ctx);
         if (!r) {
-            socket_destroy(s, -ENOMEM, "write");
+            socket_destroy(s, -ENOMEM, CALL_WRITE);
             return false;
         }
         if (rest)
@@ -991,7 +1008,7 @@ bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, 
     if (fd < 0 || !has(s, S_UNIX) || len == 0) {
         /* A descriptor needs a UNIX socket and at least one byte to travel with. */
         if (!has(s, S_DESTROYED))
-            socket_destroy(s, -EINVAL, "write");
+            socket_destroy(s, -EINVAL, CALL_WRITE);
         return false;
     }
     return queue_write(s, data, len, fd, cb, ctx);
@@ -1004,7 +1021,7 @@ bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc
         return false;
     if (!eddy__encoding_valid((int)enc)) {
         if (!has(s, S_DESTROYED))
-            socket_destroy(s, -EINVAL, "write");
+            socket_destroy(s, -EINVAL, CALL_WRITE);
         return false;
     }
     size_t slen = strlen(str);
@@ -1014,7 +1031,7 @@ bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc
     unsigned char small[256];
     unsigned char *bytes = bound <= sizeof small ? small : eddy__malloc(bound);
     if (!bytes) {
-        socket_destroy(s, -ENOMEM, "write");
+        socket_destroy(s, -ENOMEM, CALL_WRITE);
         return false;
     }
     size_t n = eddy__encoding_to_bytes(enc, str, slen, bytes);
@@ -1038,7 +1055,7 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
     if (has(s, S_CONNECTED) && eddy__queue_empty(&s->writes))
         send_fin(s);
     else if (!has(s, S_CONNECTING | S_CONNECTED))
-        socket_destroy(s, 0, NULL); /* never connected: nothing to end, just close */
+        socket_destroy(s, 0, CALL_NONE); /* never connected: nothing to end, just close */
     return 0;
 }
 
@@ -1069,23 +1086,25 @@ void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeo
     if (on_timeout)
         eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
     if (ms == 0) {
-        s->timeout_ns = 0;
-        if (s->idle)
-            eddy__timer_stop(s->idle);
+        if (s->idle) {
+            s->idle->timeout_ns = 0;
+            eddy__timer_stop(&s->idle->timer);
+        }
         return;
     }
-    s->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
-    s->last_active_ns = eddy__clock_ns();
     if (!s->idle) {
         s->idle = eddy__malloc(sizeof *s->idle);
         if (!s->idle) {
-            socket_destroy(s, -ENOMEM, "setTimeout");
+            socket_destroy(s, -ENOMEM, CALL_SET_TIMEOUT);
             return;
         }
-        eddy__timer_init(s->idle, s->loop);
-        eddy__timer_set_ref(s->idle, false);
+        eddy__timer_init(&s->idle->timer, s->io.loop);
+        eddy__timer_set_ref(&s->idle->timer, false);
     }
-    eddy__timer_start_at(s->idle, s->last_active_ns + s->timeout_ns, idle_fire, s);
+    s->idle->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
+    s->idle->last_active_ns = eddy__clock_ns();
+    eddy__timer_start_at(&s->idle->timer, s->idle->last_active_ns + s->idle->timeout_ns,
+                         idle_fire, s);
 }
 
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
@@ -1101,7 +1120,9 @@ int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_del
     if (!s || has(s, S_DESTROYED))
         return -EINVAL;
     s->flags = enable ? s->flags | S_KEEPALIVE : s->flags & ~S_KEEPALIVE;
-    s->keepalive_ms = initial_delay_ms;
+    /* TCP_KEEPIDLE counts seconds: a delay under one second is one second */
+    uint64_t secs = (initial_delay_ms + 999) / 1000;
+    s->keepalive_s = secs > INT_MAX ? INT_MAX : (uint32_t)secs;
     return apply_keep_alive(s);
 }
 
