@@ -933,7 +933,8 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
      * leave together in one sendmsg when the callback that made them returns. */
-    bool hold = idle && s->direct_write_iteration == (uint32_t)s->io.loop->iteration;
+    bool hold = (idle && s->direct_write_iteration == (uint32_t)s->io.loop->iteration) ||
+                (has(s, S_FLUSH_PENDING) && send_fd < 0);
     if (idle && !hold && len > 0) {
         s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
         ssize_t n;
@@ -974,9 +975,10 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
         eddy__queue_insert_tail(&s->writes, &r->node);
     }
     s->queued += rest;
-    if (hold && s->queued >= s->high_water_mark) {
+    if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
         /* Held writes reached the high-water mark: send them now, so that holding never
-         * makes write return false while the kernel has room. */
+         * makes write return false while the kernel has room (once the kernel is full,
+         * writability is awaited and this is skipped: no syscall per write). */
         flush_writes(s);
         if (has(s, S_DESTROYED))
             return false;
