@@ -323,3 +323,59 @@ Test(writes, held_writes_are_sent_as_soon_as_they_reach_the_high_water_mark)
     cr_assert_eq(b.received, 41000);
     cr_assert_eq(eddy_loop_free(b.loop), 0);
 }
+
+/* ---- reuse_port ---- */
+
+struct two {
+    int listening, errors;
+    int error_code;
+};
+
+static void two_listening(const eddy_event *ev, void *ctx)
+{
+    ((struct two *)ctx)->listening++;
+    eddy_server_close(ev->target, NULL, NULL);
+}
+
+static void two_error(const eddy_event *ev, void *ctx)
+{
+    struct two *t = ctx;
+    t->errors++;
+    t->error_code = ev->u.error.code;
+    eddy_server_close(ev->target, NULL, NULL);
+}
+
+static void listen_two(bool reuse_port, struct two *t)
+{
+    eddy_loop *loop = eddy_loop_new();
+    eddy_server_options opts = {.reuse_port = reuse_port};
+    eddy_server *a = eddy_create_server(loop, &opts, NULL, NULL);
+    eddy_server *b = eddy_create_server(loop, &opts, NULL, NULL);
+    eddy_on(eddy_emitter_of(a), "error", two_error, t);
+    eddy_on(eddy_emitter_of(b), "error", two_error, t);
+    cr_assert_eq(eddy_server_listen(a, 0, "127.0.0.1", NULL, NULL), 0);
+    eddy_address addr;
+    cr_assert_eq(eddy_server_address(a, &addr), 0);
+    cr_assert_eq(eddy_server_listen(b, addr.port, "127.0.0.1", NULL, NULL), 0);
+    eddy_once(eddy_emitter_of(a), "listening", two_listening, t);
+    eddy_once(eddy_emitter_of(b), "listening", two_listening, t);
+    cr_assert(run_loop_for(loop, 10000));
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+Test(server_options, reuse_port_lets_two_servers_listen_on_one_port)
+{
+    struct two t = {0};
+    listen_two(true, &t);
+    cr_assert_eq(t.listening, 2);
+    cr_assert_eq(t.errors, 0);
+}
+
+Test(server_options, without_reuse_port_the_second_server_gets_eaddrinuse)
+{
+    struct two t = {0};
+    listen_two(false, &t);
+    cr_assert_eq(t.listening, 1);
+    cr_assert_eq(t.errors, 1);
+    cr_assert_eq(t.error_code, -EADDRINUSE);
+}
