@@ -22,9 +22,11 @@ static void post_drain(eddy__io *io, unsigned revents)
     eddy_loop *loop = io->loop;
     (void)revents;
     uint64_t buf[8];
-    /* Reset the flag before taking the queue: a post that lands after the swap below
-     * writes to the fd again, so no wakeup is lost. */
-    atomic_store(&loop->post_signaled, 0);
+    /* Consume the wakeup first, then take the queue and clear the flag together under
+     * the lock. A post that lands after the take sees the flag clear and wakes the loop
+     * again; one that landed before is in the batch. (Clearing the flag before the read
+     * loses wakeups: a post could set it, have its write consumed by our read, and leave
+     * it set for a later post whose item misses the batch.) */
     while (read(loop->post_fd_read, buf, sizeof buf) > 0) {
         if (loop->post_fd_read == loop->post_fd_write)
             break; /* an eventfd resets with one read */
@@ -33,6 +35,7 @@ static void post_drain(eddy__io *io, unsigned revents)
     eddy__queue_init(&batch);
     pthread_mutex_lock(&loop->post_lock);
     eddy__queue_move(&loop->posts, &batch);
+    atomic_store(&loop->post_signaled, 0);
     pthread_mutex_unlock(&loop->post_lock);
     while (!eddy__queue_empty(&batch)) {
         struct post *p = EDDY__CONTAINER_OF(batch.next, struct post, node);
@@ -109,8 +112,9 @@ int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
     pthread_mutex_lock(&loop->post_lock);
     eddy__queue_insert_tail(&loop->posts, &p->node);
     atomic_fetch_add(&loop->posts_pending, 1);
+    bool wake = atomic_exchange(&loop->post_signaled, 1) == 0;
     pthread_mutex_unlock(&loop->post_lock);
-    if (atomic_exchange(&loop->post_signaled, 1) == 0) {
+    if (wake) {
         uint64_t one = 1;
         ssize_t n;
         do

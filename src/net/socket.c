@@ -92,6 +92,7 @@ struct eddy_socket {
     eddy__deferred tick;
     struct socket_idle *idle;
     uint32_t keepalive_s;
+    int closing_fd; /* a destroyed socket's fd, closed after its 'close' listeners ran */
     uint8_t error_call; /* index in call_names */
     /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
     uint8_t peer_len, local_len;
@@ -124,6 +125,12 @@ static bool cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__socka
     memcpy(dst, src, len);
     *dst_len = (uint8_t)len;
     return true;
+}
+
+/* The fd, also while a destroyed socket waits for its 'close' to be emitted. */
+static int socket_fd(const eddy_socket *s)
+{
+    return s->io.fd >= 0 ? s->io.fd : s->closing_fd;
 }
 
 static void schedule_tick(eddy_socket *s)
@@ -216,6 +223,7 @@ static eddy_socket *socket_alloc(eddy_loop *loop)
     eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
     eddy__io_init(&s->io, loop, -1, socket_on_io);
     s->flags = S_REFERENCED;
+    s->closing_fd = -1;
     s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
     eddy__queue_init(&s->writes);
     eddy__queue_init(&s->done);
@@ -495,11 +503,11 @@ eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
 
 static void cache_local_address(eddy_socket *s)
 {
-    if (has(s, S_LOCAL_CACHED) || s->io.fd < 0)
+    if (has(s, S_LOCAL_CACHED) || socket_fd(s) < 0)
         return;
     eddy__sockaddr local;
     socklen_t len = sizeof local;
-    if (!has(s, S_UNIX) && getsockname(s->io.fd, &local.sa, &len) == 0 &&
+    if (!has(s, S_UNIX) && getsockname(socket_fd(s), &local.sa, &len) == 0 &&
         cache_address(&s->local, &s->local_len, &local, len))
         s->flags |= S_LOCAL_CACHED;
 }
@@ -528,10 +536,11 @@ static void socket_destroy(eddy_socket *s, int err, uint8_t call)
         s->error_call = call;
     }
     if (s->io.fd >= 0) {
-        cache_local_address(s);
-        int fd = s->io.fd;
+        /* No more events; the fd itself is closed after 'close' was emitted, so the
+         * addresses can still be read there (from the kernel, only if asked) and no
+         * getsockname is spent on sockets whose addresses nobody reads. */
+        s->closing_fd = s->io.fd;
         eddy__io_close(&s->io);
-        close(fd);
     }
     if (s->idle)
         eddy__timer_stop(&s->idle->timer);
@@ -596,6 +605,10 @@ static void socket_tick(eddy__deferred *d)
     eddy_event ev = {0};
     ev.u.had_error = s->error != 0;
     eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, &ev);
+    if (s->closing_fd >= 0) {
+        close(s->closing_fd);
+        s->closing_fd = -1;
+    }
     if (s->server)
         eddy__server_connection_closed(s->server);
     eddy__release(s->io.loop, &s->tick, socket_release);
@@ -1149,9 +1162,10 @@ static int live_address(const eddy_socket *s, eddy_address *out, bool peer)
 {
     eddy__sockaddr sa;
     socklen_t len = sizeof sa;
-    if (s->io.fd < 0)
+    int fd = socket_fd(s);
+    if (fd < 0)
         return -ENOTCONN;
-    int r = peer ? getpeername(s->io.fd, &sa.sa, &len) : getsockname(s->io.fd, &sa.sa, &len);
+    int r = peer ? getpeername(fd, &sa.sa, &len) : getsockname(fd, &sa.sa, &len);
     if (r < 0)
         return -errno;
     eddy__address_from_sockaddr(out, &sa, len);
