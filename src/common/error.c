@@ -42,7 +42,7 @@
     X(ENOENT, "no such file or directory")                                                         \
     X(ENOMEM, "not enough memory")                                                                 \
     X(ENOSPC, "no space left on device")                                                           \
-    X(ENOSYS, "function not implemented")                                                          \
+    X(ENOSYS, "system call not available")                                                         \
     X(ENOTCONN, "socket is not connected")                                                         \
     X(ENOTDIR, "not a directory")                                                                  \
     X(ENOTEMPTY, "directory not empty")                                                            \
