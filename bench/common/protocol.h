@@ -11,6 +11,7 @@
 #define BENCH_PROTOCOL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define PONG_REPLY "+PONG\r\n"
@@ -76,6 +77,18 @@ static inline size_t fill_replies(char *buf, size_t cap, const char *reply, size
     for (size_t i = 0; i < k; i++)
         memcpy(buf + i * len, reply, len);
     return k;
+}
+
+/* The reply of a mode, copied into buf as many times as fit (one write answers that many
+ * requests); *reply_len is its length, 0 for echo (which replies with what it read). */
+static inline size_t fill_mode_replies(enum bench_mode mode, char *buf, size_t cap,
+                                       size_t *reply_len)
+{
+    *reply_len = mode == MODE_PONG ? PONG_LEN : mode == MODE_HTTP ? HTTP_LEN : 0;
+    if (*reply_len == 0)
+        return 0;
+    return fill_replies(buf, cap, mode == MODE_PONG ? PONG_REPLY : HTTP_REPLY, *reply_len,
+                        SIZE_MAX);
 }
 
 #endif

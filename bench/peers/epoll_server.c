@@ -113,13 +113,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: epoll_server pong|echo|http PORT\n");
         return 2;
     }
-    if (mode == MODE_PONG) {
-        reply_len = PONG_LEN;
-        replies_cap = fill_replies(replies, sizeof replies, PONG_REPLY, PONG_LEN, SIZE_MAX);
-    } else if (mode == MODE_HTTP) {
-        reply_len = HTTP_LEN;
-        replies_cap = fill_replies(replies, sizeof replies, HTTP_REPLY, HTTP_LEN, SIZE_MAX);
-    }
+    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     conns = calloc(rl.rlim_cur, sizeof *conns);

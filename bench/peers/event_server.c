@@ -84,13 +84,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: event_server pong|echo|http PORT\n");
         return 2;
     }
-    if (mode == MODE_PONG) {
-        reply_len = PONG_LEN;
-        replies_cap = fill_replies(replies, sizeof replies, PONG_REPLY, PONG_LEN, SIZE_MAX);
-    } else if (mode == MODE_HTTP) {
-        reply_len = HTTP_LEN;
-        replies_cap = fill_replies(replies, sizeof replies, HTTP_REPLY, HTTP_LEN, SIZE_MAX);
-    }
+    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
     struct event_base *base = event_base_new();
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
