@@ -156,8 +156,9 @@ bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, 
  * still reads. 0, or -EINVAL for a NULL socket. Calling it again does nothing. */
 int eddy_socket_end(eddy_socket *s, const void *data, size_t len);
 
-/* Closes at once: queued data is dropped (write callbacks get -ECANCELED), 'close'(false)
- * follows from the loop. Idempotent, and safe from inside any listener. */
+/* Stops all I/O at once: queued data is dropped (write callbacks get -ECANCELED),
+ * 'close'(false) follows from the loop, and the descriptor is closed (the peer sees the
+ * end) when the current callback has returned. Idempotent, safe from inside any listener. */
 void eddy_socket_destroy(eddy_socket *s);
 
 /* Stops reading from the kernel (the peer feels backpressure) / starts again. Before

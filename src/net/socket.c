@@ -1,9 +1,10 @@
 /* net.Socket.
  *
  * Life of a socket: created (by eddy_socket_new, a connect, or an accept), then
- * connecting, connected, possibly half-closed in either direction, then destroyed: the
- * fd is closed at once, and 'error' (if any) and 'close' are emitted from the loop's
- * pending phase, never from inside the call that destroyed it. The memory goes in the
+ * connecting, connected, possibly half-closed in either direction, then destroyed: its
+ * I/O stops at once, 'error' (if any) and 'close' are emitted from the loop's pending
+ * phase, never from inside the call that destroyed it, and the fd is closed right after
+ * 'close' (so addresses stay readable there without a getsockname per socket). The memory goes in the
  * loop's release phase after 'close' returned: a listener can destroy its own socket, or
  * any other, and no callback of the iteration sees freed memory.
  *
@@ -525,7 +526,8 @@ static void cancel_writes(eddy_socket *s, int status)
     s->queued = 0;
 }
 
-/* Closes the fd at once; 'error' (when err) and 'close' follow from the loop. */
+/* Stops all I/O at once; 'error' (when err) and 'close' follow from the loop, and the fd
+ * is closed after 'close'. */
 static void socket_destroy(eddy_socket *s, int err, uint8_t call)
 {
     if (has(s, S_DESTROYED))
