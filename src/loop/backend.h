@@ -9,8 +9,13 @@
 int eddy__backend_init(eddy_loop *loop);
 void eddy__backend_free(eddy_loop *loop);
 
-/* Tells the kernel that io now wants io->events (it had io->registered). */
+/* Tells the kernel that io now wants io->events (it had io->registered). 0, or the
+ * negative errno that rejected the change (the loop then fails that watcher alone). A
+ * backend that applies changes later (in the call that waits) reports a rejection as a
+ * fired entry with eddy__io_failure(err) as revents. */
 int eddy__backend_update(eddy_loop *loop, eddy__io *io);
+/* The call that applies changes, as named in an 'error' ("epoll_ctl"). */
+extern const char eddy__backend_update_call[];
 
 /* Forgets io at once: its fd is about to be closed. */
 void eddy__backend_forget(eddy_loop *loop, eddy__io *io);

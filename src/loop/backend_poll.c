@@ -130,6 +130,8 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
     return 0;
 }
 
+const char eddy__backend_update_call[] = "poll";
+
 const char *eddy__backend_name(void)
 {
     return "poll";

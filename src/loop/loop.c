@@ -238,11 +238,17 @@ void eddy__io_close(eddy__io *io)
     io->registered = 0;
 }
 
-static int apply_changes(eddy_loop *loop)
+const char *eddy__io_failed_call(void)
 {
-    int first_err = 0;
-    eddy__queue failed;
-    eddy__queue_init(&failed);
+    return eddy__backend_update_call;
+}
+
+/* Gives the backend every queued change. A rejected change fails its own watcher only
+ * (a change kept queued for a retry made every later turn fail before the wait, and
+ * wedged every other socket of the loop). The owner hears of it at once and closes its
+ * watcher; changes made by its listeners are applied in the same pass, before the wait. */
+static void apply_changes(eddy_loop *loop)
+{
     while (!eddy__queue_empty(&loop->changes)) {
         eddy__queue *q = loop->changes.next;
         eddy__queue_remove(q);
@@ -250,15 +256,11 @@ static int apply_changes(eddy_loop *loop)
         int err = eddy__backend_update(loop, io);
         if (err == 0) {
             io->registered = io->events;
-        } else {
-            /* Kept for the next run (a backend may lack memory for now) */
-            eddy__queue_insert_tail(&failed, q);
-            if (!first_err)
-                first_err = err;
+            continue;
         }
+        io->cb(io, eddy__io_failure(err));
+        run_pending(loop);
     }
-    eddy__queue_move(&failed, &loop->changes);
-    return first_err;
 }
 
 static void dispatch_io(eddy_loop *loop)
@@ -269,7 +271,9 @@ static void dispatch_io(eddy_loop *loop)
             continue; /* closed earlier in this batch */
         /* An event the owner stopped wanting earlier in the batch is stale. Errors are
          * reported as both directions, so one wanted direction is enough. */
-        unsigned revents = loop->fired[i].revents & io->events;
+        unsigned revents = loop->fired[i].revents;
+        if (!(revents & EDDY__IO_FAILED))
+            revents &= io->events;
         if (revents)
             io->cb(io, revents);
         run_pending(loop);
@@ -322,9 +326,7 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
         eddy__timers_run(loop);
         run_pending(loop);
 
-        err = apply_changes(loop);
-        if (err < 0)
-            break;
+        apply_changes(loop);
         if (loop->heap_len)
             eddy__loop_update_time(loop);
         err = eddy__backend_poll(loop, poll_timeout_ms(loop, mode));

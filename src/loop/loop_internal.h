@@ -13,7 +13,21 @@
 #include "eddy/emitter.h"
 #include "eddy/loop.h"
 
-enum { EDDY__READABLE = 1, EDDY__WRITABLE = 2 };
+enum { EDDY__READABLE = 1, EDDY__WRITABLE = 2, EDDY__IO_FAILED = 4 };
+
+/* A watcher whose interest change the backend rejected (epoll_ctl failed: the fd was
+ * closed behind the library's back, the kernel is out of memory...) gets one call of its
+ * cb with revents EDDY__IO_FAILED and the error packed in the high bits; read it with
+ * eddy__io_error. The change is not retried: the owner reports the error and closes the
+ * watcher, and only that owner fails, the loop goes on. */
+static inline unsigned eddy__io_failure(int err)
+{
+    return EDDY__IO_FAILED | ((unsigned)-err << 8);
+}
+static inline int eddy__io_error(unsigned revents)
+{
+    return -(int)(revents >> 8);
+}
 
 typedef struct eddy__io eddy__io;
 typedef void (*eddy__io_cb)(eddy__io *io, unsigned revents);
@@ -95,6 +109,7 @@ struct eddy_loop {
     atomic_int post_signaled;
     int post_fd_read, post_fd_write; /* eventfd: the same fd twice */
     eddy__io post_io;
+    struct eddy_timer post_retry; /* registering post_io again after a failure */
 
     eddy_listener uncaught_fn;
     void *uncaught_ctx;
@@ -120,6 +135,10 @@ void eddy__io_stop(eddy__io *io, unsigned events);
 /* Forgets the fd (deregistered at once) before the owner closes it. Events for it that
  * are still in the current batch are dropped. */
 void eddy__io_close(eddy__io *io);
+
+/* The call a failed interest change names in the owner's 'error' ("epoll_ctl", "kevent",
+ * "poll"). */
+const char *eddy__io_failed_call(void);
 
 /* Embedded timers (also used by the public ones). */
 void eddy__timer_init(struct eddy_timer *t, eddy_loop *loop);

@@ -11,16 +11,30 @@
 #include "common/alloc.h"
 #include "loop_internal.h"
 
+enum { POST_RETRY_MS = 50 };
+
 struct post {
     eddy__queue node;
     void (*fn)(void *);
     void *arg;
 };
 
+static void post_retry_register(void *arg)
+{
+    eddy_loop *loop = arg;
+    eddy__io_start(&loop->post_io, EDDY__READABLE);
+}
+
 static void post_drain(eddy__io *io, unsigned revents)
 {
     eddy_loop *loop = io->loop;
-    (void)revents;
+    if (revents & EDDY__IO_FAILED) {
+        /* The wakeup fd could not be registered (the kernel is short of memory): try
+         * again in a moment. Until then posts wait for the timer's wakeup, never lost. */
+        io->registered = 0;
+        io->events = 0;
+        eddy__timer_start(&loop->post_retry, POST_RETRY_MS * 1000000u, post_retry_register, loop);
+    }
     uint64_t buf[8];
     /* Consume the wakeup first, then take the queue and clear the flag together under
      * the lock. A post that lands after the take sees the flag clear and wakes the loop
@@ -77,12 +91,15 @@ int eddy__post_init(eddy_loop *loop)
     atomic_init(&loop->post_signaled, 0);
     /* Not a handle: an idle loop with nothing posted may end. */
     eddy__io_init(&loop->post_io, loop, fds[0], post_drain);
+    eddy__timer_init(&loop->post_retry, loop);
+    eddy__timer_set_ref(&loop->post_retry, false);
     eddy__io_start(&loop->post_io, EDDY__READABLE);
     return 0;
 }
 
 void eddy__post_free(eddy_loop *loop)
 {
+    eddy__timer_stop(&loop->post_retry);
     eddy__io_close(&loop->post_io);
     while (!eddy__queue_empty(&loop->posts)) {
         struct post *p = EDDY__CONTAINER_OF(loop->posts.next, struct post, node);

@@ -1,9 +1,13 @@
 /* net.Server.
  *
- * A server can listen, fail, close and listen again (Node's EADDRINUSE retry recipe), so
- * its memory is not tied to one listening socket: it is released after a 'close' event
- * once its listeners returned without listening again. 'listening', the 'error' of a
- * failed listen and 'close' are all emitted from the loop's pending phase.
+ * A server can listen, fail, close and listen again any number of times (Node's
+ * EADDRINUSE retry recipe: on 'error', wait, then close and listen, or listen alone), so
+ * its memory is not tied to one listening socket. The rule: the memory goes after the
+ * 'close' that follows the last eddy_server_close (or a failure that closed the server),
+ * unless a listen call came after that close. A retry that listens again therefore keeps
+ * the server alive, however many times it fails; a server the user closed and left alone
+ * is released. 'listening', the 'error' of a failed listen and 'close' are emitted from
+ * the loop's pending phase, in the order they were caused (Node queues each on nextTick).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +30,10 @@ struct eddy_server {
     eddy_server_options opts;
     size_t connections, max_connections;
     bool referenced, holds_ref;
-    bool close_requested;
-    bool listening_pending, error_pending;
+    bool close_requested; /* 'close' waits for the accepted connections to close */
+    bool release_armed;   /* closed, and no listen since: released after 'close' */
+    uint8_t due[3];       /* events for the tick, in the order they were caused */
+    uint8_t due_len;
     int listen_error;
     int reserve_fd;  /* spent to shed a connection when out of descriptors */
     char *unix_path; /* unlinked on close, as Node does */
@@ -36,6 +42,8 @@ struct eddy_server {
     eddy__deferred tick;
     struct eddy_timer accept_retry;
 };
+
+enum { DUE_LISTENING = 1, DUE_LISTEN_ERROR, DUE_CLOSE };
 
 static void server_on_io(eddy__io *io, unsigned revents);
 static void server_tick(eddy__deferred *d);
@@ -72,11 +80,14 @@ static void sync_ref(eddy_server *s)
         eddy__loop_unref(s->loop);
 }
 
+static void server_close(eddy_server *s);
+static void take_reserve(eddy_server *s);
+
 static void server_uncaught(const eddy_event *ev, void *ctx)
 {
     eddy_server *s = ctx;
     if (!eddy__uncaught_to_hook(s->loop, ev, "server"))
-        eddy_server_close(s, NULL, NULL);
+        server_close(s);
 }
 
 eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts,
@@ -116,49 +127,71 @@ static void server_release(eddy__deferred *d)
     eddy__free(s);
 }
 
-static bool listening_or_pending(const eddy_server *s)
+static bool listening(const eddy_server *s)
 {
     return s->io.fd >= 0;
 }
 
-static void maybe_emit_close(eddy_server *s)
+static void due_add(eddy_server *s, uint8_t what)
 {
-    if (s->close_requested && !listening_or_pending(s) && s->connections == 0)
-        eddy__defer(s->loop, &s->tick);
+    for (unsigned i = 0; i < s->due_len; i++)
+        if (s->due[i] == what)
+            return;
+    s->due[s->due_len++] = what;
+    eddy__defer(s->loop, &s->tick);
+}
+
+static void due_remove(eddy_server *s, uint8_t what)
+{
+    unsigned j = 0;
+    for (unsigned i = 0; i < s->due_len; i++)
+        if (s->due[i] != what)
+            s->due[j++] = s->due[i];
+    s->due_len = (uint8_t)j;
+}
+
+/* Node's _emitCloseIfDrained: 'close' is due once nothing is listening and every
+ * accepted connection has closed. */
+static void close_if_drained(eddy_server *s)
+{
+    if (s->close_requested && !listening(s) && s->connections == 0) {
+        s->close_requested = false;
+        due_add(s, DUE_CLOSE);
+    }
 }
 
 static void server_tick(eddy__deferred *d)
 {
     eddy_server *s = EDDY__CONTAINER_OF(d, eddy_server, tick);
-    if (s->listening_pending) {
-        s->listening_pending = false;
-        eddy__emit_id(&s->emitter, EDDY__EV_LISTENING, NULL);
-    }
-    if (s->error_pending) {
-        s->error_pending = false;
+    while (s->due_len > 0) {
+        uint8_t what = s->due[0];
+        due_remove(s, what);
         eddy_event ev = {0};
-        ev.u.error.code = s->listen_error;
-        ev.u.error.syscall = "listen";
-        eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+        switch (what) {
+        case DUE_LISTENING:
+            eddy__emit_id(&s->emitter, EDDY__EV_LISTENING, NULL);
+            break;
+        case DUE_LISTEN_ERROR:
+            ev.u.error.code = s->listen_error;
+            ev.u.error.syscall = "listen";
+            eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+            break;
+        case DUE_CLOSE:
+            eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, NULL);
+            break;
+        }
     }
-    if (!s->close_requested || listening_or_pending(s) || s->connections > 0)
-        return;
-    /* A listener above may have queued this tick again (a close from 'listening'): the
-     * close happens now. */
+    /* Released only when the user closed it and has not listened since (a listener above
+     * may have listened again, or closed again: then it is decided by what comes next). */
     eddy__defer_cancel(&s->tick);
-    s->close_requested = false;
-    eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, NULL);
-    /* A 'close' listener may listen again (or close again): then the server lives on. */
-    if (listening_or_pending(s) || s->close_requested || eddy__deferred_queued(&s->tick))
-        return;
-    eddy__release(s->loop, &s->tick, server_release);
+    if (s->release_armed && !listening(s) && !s->close_requested && s->connections == 0)
+        eddy__release(s->loop, &s->tick, server_release);
 }
 
 static void listen_failed(eddy_server *s, int err)
 {
     s->listen_error = err;
-    s->error_pending = true;
-    eddy__defer(s->loop, &s->tick);
+    due_add(s, DUE_LISTEN_ERROR);
 }
 
 /* The fd is bound: start accepting, and 'listening' follows from the loop. */
@@ -169,12 +202,9 @@ static void listen_started(eddy_server *s, int fd)
     s->bound_len = sizeof s->bound;
     if (getsockname(fd, &s->bound.sa, &s->bound_len) < 0)
         s->bound_len = 0;
-    /* One descriptor kept in reserve: see server_shed_connection. */
-    if (s->reserve_fd < 0)
-        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    take_reserve(s); /* see shed_connection */
     sync_ref(s);
-    s->listening_pending = true;
-    eddy__defer(s->loop, &s->tick);
+    due_add(s, DUE_LISTENING);
 }
 
 static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t len)
@@ -213,10 +243,15 @@ static int listen_common(eddy_server *s, eddy_listener on_listening, void *ctx)
 {
     if (!s)
         return -EINVAL;
-    if (listening_or_pending(s))
+    if (listening(s))
         return -EINVAL;
-    if (on_listening)
-        return eddy__on_id(&s->emitter, EDDY__EV_LISTENING, on_listening, ctx, true);
+    if (on_listening) {
+        int err = eddy__on_id(&s->emitter, EDDY__EV_LISTENING, on_listening, ctx, true);
+        if (err < 0)
+            return err;
+    }
+    /* Listening again after a close (the retry recipe): the user keeps the server. */
+    s->release_armed = false;
     return 0;
 }
 
@@ -250,19 +285,25 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
     socklen_t len;
     if (!s || eddy__sockaddr_from_path(&addr, &len, path) < 0)
         return -EINVAL;
+    /* The path is copied first: without the copy, close could not unlink the file. */
+    size_t n = strlen(path);
+    char *copy = eddy__malloc(n + 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, path, n + 1);
     int err = listen_common(s, on_listening, ctx);
-    if (err < 0)
+    if (err < 0) {
+        eddy__free(copy);
         return err;
+    }
     err = bind_and_listen(s, &addr, len);
     if (err < 0) {
+        eddy__free(copy);
         listen_failed(s, err);
         return 0;
     }
-    size_t n = strlen(path);
     eddy__free(s->unix_path);
-    s->unix_path = eddy__malloc(n + 1);
-    if (s->unix_path)
-        memcpy(s->unix_path, path, n + 1);
+    s->unix_path = copy;
     return 0;
 }
 
@@ -306,55 +347,71 @@ static void stop_listening(eddy_server *s)
         eddy__free(s->unix_path);
         s->unix_path = NULL;
     }
-    s->listening_pending = false; /* Node: no 'listening' once closed */
+    due_remove(s, DUE_LISTENING); /* Node: no 'listening' once closed */
     sync_ref(s);
+}
+
+/* Closes, as eddy_server_close does: 'close' follows, then the release. */
+static void server_close(eddy_server *s)
+{
+    stop_listening(s);
+    s->close_requested = true;
+    s->release_armed = true;
+    close_if_drained(s);
 }
 
 int eddy_server_close(eddy_server *s, eddy_listener on_close, void *ctx)
 {
     if (!s)
         return -EINVAL;
-    if (!listening_or_pending(s)) {
-        /* Node: "Server is not running", and 'close' is still emitted: that is also how a
-         * server that never listened, or whose listen failed, is released. */
-        s->close_requested = true;
-        maybe_emit_close(s);
-        return -ENOTCONN;
-    }
     if (on_close) {
         int err = eddy__on_id(&s->emitter, EDDY__EV_CLOSE, on_close, ctx, true);
         if (err < 0)
             return err;
     }
-    stop_listening(s);
-    s->close_requested = true;
-    maybe_emit_close(s);
-    return 0;
+    /* Node: a server that is not running still emits 'close' (its callback gets
+     * ERR_SERVER_NOT_RUNNING): -ENOTCONN tells the caller, and on_close runs. */
+    int ret = listening(s) ? 0 : -ENOTCONN;
+    server_close(s);
+    return ret;
 }
 
 /* ---- accepting ---- */
 
+/* One descriptor is kept in reserve to shed connections when out of descriptors (see
+ * shed_connection). It is taken when listening starts and, whenever it is missing (the
+ * server started listening with no descriptor to spare, or a shed could not take it
+ * back), again at every chance: after an accept, when a connection closes, when an
+ * accept fails with EMFILE/ENFILE. */
+static void take_reserve(eddy_server *s)
+{
+    if (s->reserve_fd < 0 && listening(s))
+        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void accept_retry_fire(void *arg)
 {
     eddy_server *s = arg;
-    if (s->io.fd >= 0)
+    if (listening(s))
         eddy__io_start(&s->io, EDDY__READABLE);
 }
 
 /* Out of descriptors (EMFILE/ENFILE) with a connection pending: the readiness stays
  * on (level-triggered), so ignoring it would spin, and waiting would leave the client
- * hanging. Free the reserve descriptor, accept the connection and close it at once (the
- * client sees a reset or an end), then take the reserve again. Without a reserve,
- * stop watching for a moment instead of spinning. */
+ * hanging. Free the reserve descriptor, accept the pending connections and close them
+ * at once (each client sees its connection end instead of waiting), then take the
+ * reserve again. Without a reserve, stop watching for a moment instead of spinning and
+ * try again (a descriptor may be free by then). */
 static void shed_connection(eddy_server *s)
 {
+    take_reserve(s);
     if (s->reserve_fd >= 0) {
         close(s->reserve_fd);
         s->reserve_fd = -1;
         int fd;
         while ((fd = accept(s->io.fd, NULL, NULL)) >= 0)
             close(fd);
-        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        take_reserve(s);
         if (s->reserve_fd >= 0)
             return;
     }
@@ -362,11 +419,38 @@ static void shed_connection(eddy_server *s)
     eddy__timer_start(&s->accept_retry, EMFILE_RETRY_MS * 1000000u, accept_retry_fire, s);
 }
 
+/* An error of the listening socket itself: 'error', then the server closes ('close'
+ * once its connections closed), unless an 'error' listener listened again. */
+static void server_fail(eddy_server *s, int err, const char *syscall)
+{
+    stop_listening(s);
+    eddy_event ev = {0};
+    ev.u.error.code = err;
+    ev.u.error.syscall = syscall;
+    eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+    if (!listening(s))
+        server_close(s);
+}
+
+/* A connection the server cannot take (no memory for its socket): it is dropped, and
+ * 'error' says so, so that a connection is never lost without a word. */
+static void accept_dropped(eddy_server *s, int fd, int err)
+{
+    close(fd);
+    eddy_event ev = {0};
+    ev.u.error.code = err;
+    ev.u.error.syscall = "accept";
+    eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+}
+
 static void server_on_io(eddy__io *io, unsigned revents)
 {
     eddy_server *s = EDDY__CONTAINER_OF(io, eddy_server, io);
-    (void)revents;
-    for (int i = 0; i < ACCEPTS_PER_WAKEUP && s->io.fd >= 0; i++) {
+    if (revents & EDDY__IO_FAILED) {
+        server_fail(s, eddy__io_error(revents), eddy__io_failed_call());
+        return;
+    }
+    for (int i = 0; i < ACCEPTS_PER_WAKEUP && listening(s); i++) {
         eddy__sockaddr peer;
         socklen_t len = sizeof peer;
         int fd = accept4(s->io.fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -380,17 +464,26 @@ static void server_on_io(eddy__io *io, unsigned revents)
             case ENFILE:
                 shed_connection(s);
                 return;
-            default: /* EAGAIN: all accepted; ENOBUFS/ENOMEM: try on the next wakeup */
+            case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+            case EWOULDBLOCK:
+#endif
+            case ENOBUFS: /* the kernel is short of memory: the next wakeup retries */
+            case ENOMEM:
+                return;
+            default: /* the listening socket itself is broken (EBADF, EINVAL...) */
+                server_fail(s, -errno, "accept");
                 return;
             }
         }
+        take_reserve(s);
         if (s->max_connections && s->connections >= s->max_connections) {
             close(fd); /* over the limit: the client sees the connection end */
             continue;
         }
         eddy_socket *sock = eddy__socket_accepted(s, fd, &peer, len, &s->opts);
         if (!sock) {
-            close(fd);
+            accept_dropped(s, fd, -ENOMEM);
             continue;
         }
         s->connections++;
@@ -403,7 +496,9 @@ static void server_on_io(eddy__io *io, unsigned revents)
 void eddy__server_connection_closed(eddy_server *s)
 {
     s->connections--;
-    maybe_emit_close(s);
+    /* Its fd was just closed: the moment to take back a missing reserve descriptor. */
+    take_reserve(s);
+    close_if_drained(s);
 }
 
 /* ---- state ---- */

@@ -4,9 +4,9 @@
  * connecting, connected, possibly half-closed in either direction, then destroyed: its
  * I/O stops at once, 'error' (if any) and 'close' are emitted from the loop's pending
  * phase, never from inside the call that destroyed it, and the fd is closed right after
- * 'close' (so addresses stay readable there without a getsockname per socket). The memory goes in the
- * loop's release phase after 'close' returned: a listener can destroy its own socket, or
- * any other, and no callback of the iteration sees freed memory.
+ * 'close' (so addresses stay readable there without a getsockname per socket). The memory goes in
+ * the loop's release phase after 'close' returned: a listener can destroy its own socket, or any
+ * other, and no callback of the iteration sees freed memory.
  *
  * Hot path (an echo): readiness, one read into the loop's shared buffer, 'data', and the
  * reply's write goes straight to the kernel when nothing is queued: no allocation, no
@@ -93,7 +93,7 @@ struct eddy_socket {
     eddy__deferred tick;
     struct socket_idle *idle;
     uint32_t keepalive_s;
-    int closing_fd; /* a destroyed socket's fd, closed after its 'close' listeners ran */
+    int closing_fd;     /* a destroyed socket's fd, closed after its 'close' listeners ran */
     uint8_t error_call; /* index in call_names */
     /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
     uint8_t peer_len, local_len;
@@ -101,9 +101,14 @@ struct eddy_socket {
     eddy__inaddr peer, local;
 };
 
-enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT };
-static const char *const call_names[] = {NULL, "connect", "read", "write", "setTimeout"};
+enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT, CALL_IO_WATCH };
+static const char *const call_names[] = {NULL, "connect", "read", "write", "setTimeout", NULL};
 
+static const char *call_name(uint8_t call)
+{
+    /* CALL_IO_WATCH: the backend's call ("epoll_ctl"), known to the loop only */
+    return call == CALL_IO_WATCH ? eddy__io_failed_call() : call_names[call];
+}
 
 static void socket_tick(eddy__deferred *d);
 static void flush_writes(eddy_socket *s);
@@ -205,8 +210,7 @@ static void touch(eddy_socket *s)
         return;
     idle->last_active_ns = s->io.loop->now_ns;
     if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !has(s, S_DESTROYED))
-        eddy__timer_start_at(&idle->timer, idle->last_active_ns + idle->timeout_ns, idle_fire,
-                             s);
+        eddy__timer_start_at(&idle->timer, idle->last_active_ns + idle->timeout_ns, idle_fire, s);
 }
 
 /* ---- creation and release ---- */
@@ -603,7 +607,7 @@ static void socket_tick(eddy__deferred *d)
         return; /* a listener above queued more: finish in that run */
     s->flags |= S_CLOSE_EMITTED;
     if (s->error)
-        emit_error(s, s->error, call_names[s->error_call]);
+        emit_error(s, s->error, call_name(s->error_call));
     eddy_event ev = {0};
     ev.u.had_error = s->error != 0;
     eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, &ev);
@@ -852,6 +856,11 @@ static void flush_writes(eddy_socket *s)
 static void socket_on_io(eddy__io *io, unsigned revents)
 {
     eddy_socket *s = EDDY__CONTAINER_OF(io, eddy_socket, io);
+    if (revents & EDDY__IO_FAILED) {
+        /* The backend refused to watch the fd (closed behind our back: EBADF). */
+        socket_destroy(s, eddy__io_error(revents), CALL_IO_WATCH);
+        return;
+    }
     if (has(s, S_CONNECTING)) {
         finish_connect(s);
         return;
@@ -938,8 +947,8 @@ static bool append_to_tail(eddy_socket *s, const void *data, size_t len, eddy_wr
     return true;
 }
 
-static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd,
-                        eddy_write_cb cb, void *ctx)
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
+                        void *ctx)
 {
     if (has(s, S_END_CALLED | S_DESTROYED))
         return write_after_end(s, cb, ctx);
@@ -1120,8 +1129,8 @@ void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeo
     }
     s->idle->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
     s->idle->last_active_ns = eddy__clock_ns();
-    eddy__timer_start_at(&s->idle->timer, s->idle->last_active_ns + s->idle->timeout_ns,
-                         idle_fire, s);
+    eddy__timer_start_at(&s->idle->timer, s->idle->last_active_ns + s->idle->timeout_ns, idle_fire,
+                         s);
 }
 
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
