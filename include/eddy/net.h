@@ -1,24 +1,32 @@
 /* eddy: net.Server and net.Socket, as Node's net module has them.
  *
- * Events (payload in eddy_event.u, and what follows):
- *
- *  object  event        when                                     payload            then
- *  ------  -----------  ---------------------------------------  -----------------
- * ----------------- server  listening    the socket is bound and listening        - connection*
- *  server  connection   a connection was accepted                u.socket           -
- *  server  error        listen failed (syscall "listen")         u.error            -  (no 'close')
- *  server  close        closed and every accepted conn. closed   -                  nothing more
- *  socket  connect      the connection is established            -                  data*, end,
- * close socket  data         bytes arrived (valid during the call)    u.data             data*,
- * end, close socket  end          the peer sent FIN (at most once)         -                  close
- * (unless allow_half_open) socket  timeout      idle for the set time (notify only)      - - socket
- * drain        the write queue emptied after a write    -                  - returned false socket
- * error        a failure (u.error.syscall names it:     u.error            close(true) "connect",
- * "read", "write", ...) socket  close        the socket is closed, fd released        u.had_error
- * nothing more socket  fd           a descriptor arrived over a UNIX socket  u.fd               -
- *
- * An object stays valid until its 'close' was emitted and its listeners returned. 'data'
- * bytes point into a loop-owned buffer: they are valid only while the listener runs.
+ * Events (payload in eddy_event.u, and what follows): the table below.
+ */
+/* clang-format off */
+/*
+ *  object  event        when                                        payload      then
+ *  ------  -----------  ------------------------------------------  -----------  ------------------
+ *  server  listening    the socket is bound and listening           -            connection*
+ *  server  connection   a connection was accepted                   u.socket     -
+ *  server  error        listen failed (syscall "listen")            u.error      nothing (not closed)
+ *  server  error        accept or watch failed ("accept", backend)  u.error      see eddy_server_close
+ *  server  close        closed and every accepted conn. closed      -            nothing more
+ *  socket  connect      the connection is established               -            data*, end, close
+ *  socket  data         bytes arrived (valid during the call)       u.data       data*, end, close
+ *  socket  end          the peer sent FIN (at most once)            -            close (unless
+ *                                                                                 allow_half_open)
+ *  socket  timeout      idle for the set time (notify only)         -            -
+ *  socket  drain        the write queue emptied after a write       -            -
+ *                       returned false
+ *  socket  error        a failure (u.error.syscall names it:        u.error      close(true)
+ *                       "connect", "read", "write", ...)
+ *  socket  close        the socket is closed, fd released           u.had_error  nothing more
+ *  socket  fd           a descriptor arrived over a UNIX socket     u.fd         -
+ */
+/* clang-format on */
+/* An object stays valid until its 'close' was emitted and its listeners returned (for a
+ * server, see eddy_server_close for the exact rule). 'data' bytes point into a loop-owned
+ * buffer: they are valid only while the listener runs.
  */
 #ifndef EDDY_NET_H
 #define EDDY_NET_H
@@ -82,18 +90,39 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
 /* Listens on an fd that is already bound (and maybe listening). */
 int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, void *ctx);
 
-/* Stops accepting at once. 'close' is emitted once every connection that the server
- * accepted has closed; on_close, when not NULL, is a once listener on it. -ENOTCONN when
- * the server is not listening (Node: "Server is not running"); as in Node, 'close' is then
- * still emitted, and that is how a server that never listened, or whose listen failed, is
- * released. A server's memory is released after a 'close' whose listeners did not make
- * it listen again (the EADDRINUSE retry recipe: close, then listen again). */
+/* Stops accepting at once. 'close' is emitted from the loop once every connection that
+ * the server accepted has closed; on_close, when not NULL, is a once listener on it.
+ * Returns 0, -EINVAL for NULL, -ENOMEM when on_close cannot be added (nothing else is
+ * done then), or -ENOTCONN when the server is not listening (Node: "Server is not
+ * running"): as in Node, the close still happens, 'close' is still emitted and on_close
+ * still runs.
+ *
+ * When a server's memory goes (one rule, safe for the EADDRINUSE retry recipe however
+ * many times it retries): after the 'close' that follows the last eddy_server_close, once
+ * that 'close's listeners returned, unless a listen call (eddy_server_listen*) came after
+ * that close. So:
+ *  - close, then listen again (from a timer, from 'error', from 'close'): the server
+ *    lives on, whatever the listen's outcome; the pointer stays valid for the next retry;
+ *  - listen again without close after a failed listen: the server lives on too (a failed
+ *    listen never releases it);
+ *  - close and nothing after: released after its 'close'. A server that is never closed
+ *    lives until it is (eddy_loop_free returns -EBUSY until then).
+ * An 'error' nobody listens to closes the server (the default uncaught-error hook). */
 int eddy_server_close(eddy_server *s, eddy_listener on_close, void *ctx);
 
 /* The bound address. -ENOTCONN when not listening, -EINVAL for NULL. */
 int eddy_server_address(const eddy_server *s, eddy_address *out);
 
-/* Connections accepted beyond max (0: no limit) are closed at once. */
+/* Errors of a listening server (u.error.syscall): "listen" (bind/listen failed; the server
+ * stays as it was, not listening), "accept" (a connection the server could not take,
+ * -ENOMEM: it is closed, the server goes on accepting; or the listening socket itself
+ * failed), or the backend's call ("epoll_ctl", "kevent", "poll") when the loop cannot
+ * watch the listening socket. In the last two cases the server then closes: 'close'
+ * follows once its connections closed, unless an 'error' listener listened again.
+ * Out of descriptors (EMFILE/ENFILE), a pending connection is accepted with a descriptor
+ * kept in reserve and closed at once (the client sees its connection end, never a hang).
+ *
+ * Connections accepted beyond max (0: no limit) are closed at once. */
 void eddy_server_set_max_connections(eddy_server *s, size_t max);
 size_t eddy_server_connections(const eddy_server *s);
 
@@ -168,8 +197,12 @@ void eddy_socket_resume(eddy_socket *s);
 
 /* After ms without reads or writes, emits 'timeout' (once per idle period). 0 turns it
  * off. on_timeout, when not NULL, is a once listener on 'timeout'. Costs O(1) per I/O. A
- * socket's timer does not keep the loop alive. */
-void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx);
+ * socket's timer does not keep the loop alive. Returns 0 (also on a destroyed socket,
+ * where it does nothing), -EINVAL for NULL, -ENOMEM when the timer or the listener
+ * cannot be added (then no timeout is set and on_timeout is not added). Should the timer
+ * later fail to be queued again, the socket fails: 'error' -ENOMEM, syscall
+ * "setTimeout", then 'close'. */
+int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx);
 
 /* TCP_NODELAY and SO_KEEPALIVE (with TCP_KEEPIDLE from initial_delay_ms when non-zero).
  * Before connect, remembered and applied once connected. 0, -EINVAL, or the setsockopt

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <errno.h>
 
 #include "eddy/common.h"
@@ -77,6 +78,8 @@ static const struct {
 
 static int error_index(int err)
 {
+    if (err == INT_MIN)
+        return -1; /* -INT_MIN does not exist */
     int code = err < 0 ? -err : err;
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
         if (errors[i].code == code)

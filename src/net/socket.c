@@ -188,6 +188,17 @@ static void emit_error(eddy_socket *s, int code, const char *syscall)
  * write. When the timer fires, it checks whether the socket was really idle for the
  * whole period and, if not, sleeps again until the new deadline. */
 
+static void idle_fire(void *arg);
+
+/* The idle timeout is the only defence against a peer that goes silent: when its timer
+ * cannot be queued again (the heap cannot grow), the socket fails with 'error' instead
+ * of silently never timing out. */
+static void idle_restart(eddy_socket *s, uint64_t due)
+{
+    if (eddy__timer_start_at(&s->idle->timer, due, idle_fire, s) < 0)
+        socket_destroy(s, -ENOMEM, CALL_SET_TIMEOUT);
+}
+
 static void idle_fire(void *arg)
 {
     eddy_socket *s = arg;
@@ -196,7 +207,7 @@ static void idle_fire(void *arg)
         return;
     uint64_t due = idle->last_active_ns + idle->timeout_ns;
     if (due > s->io.loop->now_ns) {
-        eddy__timer_start_at(&idle->timer, due, idle_fire, s);
+        idle_restart(s, due);
         return;
     }
     /* Once per idle period: the timer stays off until the next activity. */
@@ -210,7 +221,7 @@ static void touch(eddy_socket *s)
         return;
     idle->last_active_ns = s->io.loop->now_ns;
     if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !has(s, S_DESTROYED))
-        eddy__timer_start_at(&idle->timer, idle->last_active_ns + idle->timeout_ns, idle_fire, s);
+        idle_restart(s, idle->last_active_ns + idle->timeout_ns);
 }
 
 /* ---- creation and release ---- */
@@ -671,12 +682,18 @@ static void on_eof(eddy_socket *s)
         maybe_close(s);
 }
 
-/* Descriptors passed over a UNIX socket arrive with the bytes (SCM_RIGHTS). */
-static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap)
+/* Descriptors passed over a UNIX socket arrive with the bytes (SCM_RIGHTS). Room for
+ * as many as Linux sends in one message (SCM_MAX_FD, 253): with less, the kernel drops
+ * (closes) those that do not fit and sets MSG_CTRUNC. Should that still happen (several
+ * messages' descriptors in one read on another kernel), *truncated says so, and the
+ * socket fails instead of losing descriptors without a word. */
+enum { FDS_PER_MESSAGE = 253 };
+
+static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *truncated)
 {
     union {
         struct cmsghdr align;
-        char space[CMSG_SPACE(sizeof(int) * 8)];
+        char space[CMSG_SPACE(sizeof(int) * FDS_PER_MESSAGE)];
     } control;
     struct iovec iov = {buf, cap};
     struct msghdr msg = {0};
@@ -687,6 +704,8 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap)
     ssize_t n = recvmsg(s->io.fd, &msg, MSG_CMSG_CLOEXEC);
     if (n < 0)
         return n;
+    if (msg.msg_flags & MSG_CTRUNC)
+        *truncated = true;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
@@ -713,12 +732,17 @@ static void socket_read(eddy_socket *s)
         return;
     }
     for (int i = 0; i < READS_PER_WAKEUP; i++) {
-        ssize_t n = has(s, S_UNIX) ? read_unix(s, buf, READ_BUFFER_SIZE)
+        bool truncated = false;
+        ssize_t n = has(s, S_UNIX) ? read_unix(s, buf, READ_BUFFER_SIZE, &truncated)
                                    : read(s->io.fd, buf, READ_BUFFER_SIZE);
         if (n > 0) {
             s->bytes_read += (uint64_t)n;
             touch(s);
             emit_data(s, buf, (size_t)n);
+            if (truncated) {
+                socket_destroy(s, -EMSGSIZE, CALL_READ);
+                return;
+            }
             /* The listener may have paused, ended or destroyed the socket. */
             if ((size_t)n < READ_BUFFER_SIZE || has(s, S_DESTROYED | S_PAUSED))
                 return;
@@ -1019,9 +1043,16 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     return true;
 }
 
+/* No buffer is that big: a length this large is a caller's bug (a negative length cast
+ * to size_t), and copying it would overflow the request's size. */
+static bool length_too_big(size_t len)
+{
+    return len > SIZE_MAX / 2 - sizeof(struct write_req) - CHUNK_SIZE;
+}
+
 bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx)
 {
-    if (!s || (!data && len))
+    if (!s || (!data && len) || length_too_big(len))
         return false;
     return queue_write(s, data, len, -1, cb, ctx);
 }
@@ -1029,7 +1060,7 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
                           void *ctx)
 {
-    if (!s || (!data && len))
+    if (!s || (!data && len) || length_too_big(len))
         return false;
     if (fd < 0 || !has(s, S_UNIX) || len == 0) {
         /* A descriptor needs a UNIX socket and at least one byte to travel with. */
@@ -1071,6 +1102,8 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
 {
     if (!s)
         return -EINVAL;
+    if (len && (!data || length_too_big(len)))
+        return -EINVAL;
     if (has(s, S_END_CALLED | S_DESTROYED))
         return 0;
     if (data && len)
@@ -1105,32 +1138,47 @@ void eddy_socket_resume(eddy_socket *s)
     set_paused(s, false);
 }
 
-void eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx)
+int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx)
 {
-    if (!s || has(s, S_DESTROYED))
-        return;
-    if (on_timeout)
-        eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
+    if (!s)
+        return -EINVAL;
+    if (has(s, S_DESTROYED))
+        return 0; /* Node: harmless on a closed socket */
     if (ms == 0) {
         if (s->idle) {
             s->idle->timeout_ns = 0;
             eddy__timer_stop(&s->idle->timer);
         }
-        return;
-    }
-    if (!s->idle) {
-        s->idle = eddy__malloc(sizeof *s->idle);
+    } else {
         if (!s->idle) {
-            socket_destroy(s, -ENOMEM, CALL_SET_TIMEOUT);
-            return;
+            struct socket_idle *idle = eddy__malloc(sizeof *idle);
+            if (!idle)
+                return -ENOMEM;
+            eddy__timer_init(&idle->timer, s->io.loop);
+            eddy__timer_set_ref(&idle->timer, false);
+            idle->timeout_ns = 0;
+            s->idle = idle;
         }
-        eddy__timer_init(&s->idle->timer, s->io.loop);
-        eddy__timer_set_ref(&s->idle->timer, false);
+        uint64_t now = eddy__clock_ns();
+        uint64_t timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
+        if (eddy__timer_start_at(&s->idle->timer, now + timeout_ns, idle_fire, s) < 0)
+            return -ENOMEM; /* the heap could not grow: no timeout is set */
+        s->idle->timeout_ns = timeout_ns;
+        s->idle->last_active_ns = now;
     }
-    s->idle->timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
-    s->idle->last_active_ns = eddy__clock_ns();
-    eddy__timer_start_at(&s->idle->timer, s->idle->last_active_ns + s->idle->timeout_ns, idle_fire,
-                         s);
+    /* Added last, so that a failure above leaves no listener behind (the timer cannot
+     * fire before this call returns). */
+    if (on_timeout) {
+        int err = eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
+        if (err < 0) {
+            if (s->idle) {
+                s->idle->timeout_ns = 0;
+                eddy__timer_stop(&s->idle->timer);
+            }
+            return err;
+        }
+    }
+    return 0;
 }
 
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
