@@ -178,7 +178,8 @@ static void run_retry_recipe(bool with_close, bool over_unix)
     for (int i = 1; i < RETRIES; i++)
         strcat(want, with_close ? " s:close(false) s:error(EADDRINUSE,listen)"
                                 : " s:error(EADDRINUSE,listen)");
-    strcat(want, with_close ? " s:close(false) s:listening s:close(false)" : " s:listening s:close(false)");
+    strcat(want, with_close ? " s:close(false) s:listening s:close(false)"
+                            : " s:listening s:close(false)");
     cr_assert_str_eq(r.log.text, want);
     cr_assert_eq(r.close_cbs, with_close ? RETRIES : 0, "on_close of a stopped server must run");
     cr_assert_eq(r.not_running, with_close ? RETRIES : 0);
@@ -437,7 +438,8 @@ Test(failures, a_listening_socket_the_backend_rejects_gives_error_then_close)
     cr_assert(loop_ends_by_itself(loop, 5000), "%s", log.text);
     eddy_test_fail_fd = -1;
     char want[128];
-    snprintf(want, sizeof want, "s:listening s:error(ENOMEM,%s) s:close(false)", backend_update_call(loop));
+    snprintf(want, sizeof want, "s:listening s:error(ENOMEM,%s) s:close(false)",
+             backend_update_call(loop));
     cr_assert_str_eq(log.text, want);
     assert_all_released(loop, fds_before);
 }
@@ -538,7 +540,9 @@ Test(failures, sixteen_descriptors_in_one_message_all_arrive)
     memset(&control, 0, sizeof control);
     char byte = 'x';
     struct iovec iov = {&byte, 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = control.space,
                          .msg_controllen = sizeof control.space};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;

@@ -37,19 +37,39 @@ Test(timer, timers_with_the_same_delay_fire_in_the_order_they_were_set)
     cr_assert_eq(eddy_loop_free(loop), 0);
 }
 
+/* Each deadline comes from a fresh clock read at set time, so on a loaded machine (valgrind,
+ * 2 cores) the three calls may be more than 10 ms apart and "10 ms set last" may be due
+ * after "30 ms set first". What must hold is the order of the deadlines the library
+ * gave them, which is 10, 20, 30 whenever the calls were quick. */
 Test(timer, shorter_delays_fire_first)
 {
     eddy_loop *loop = eddy_loop_new();
     struct order o = {0};
-    struct tagged t30 = {&o, 30}, t10 = {&o, 10}, t20 = {&o, 20};
-    eddy_set_timeout(loop, 30, record, &t30);
-    eddy_set_timeout(loop, 10, record, &t10);
-    eddy_set_timeout(loop, 20, record, &t20);
+    struct tagged tags[3] = {{&o, 30}, {&o, 10}, {&o, 20}};
+    eddy_timer *timers[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(timers[i] =
+                               eddy_set_timeout(loop, (uint64_t)tags[i].tag, record, &tags[i]));
+    int want[3], n = 0;
+    bool used[3] = {false, false, false};
+    for (; n < 3; n++) { /* the tags by (deadline, set order) */
+        int best = -1;
+        for (int i = 0; i < 3; i++)
+            if (!used[i] && (best < 0 || timers[i]->deadline_ns < timers[best]->deadline_ns))
+                best = i;
+        used[best] = true;
+        want[n] = tags[best].tag;
+    }
+    bool quick = timers[1]->deadline_ns < timers[2]->deadline_ns &&
+                 timers[2]->deadline_ns < timers[0]->deadline_ns;
     cr_assert(run_loop_for(loop, 5000));
     cr_assert_eq(o.n, 3);
-    cr_assert_eq(o.seen[0], 10);
-    cr_assert_eq(o.seen[1], 20);
-    cr_assert_eq(o.seen[2], 30);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(o.seen[i], want[i], "fired %d %d %d", o.seen[0], o.seen[1], o.seen[2]);
+    if (quick) {
+        cr_assert_eq(o.seen[0], 10);
+        cr_assert_eq(o.seen[2], 30);
+    }
     eddy_loop_free(loop);
 }
 

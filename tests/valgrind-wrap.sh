@@ -4,7 +4,7 @@
 # --error-exitcode alone would let a leak in a test pass: every process writes its own
 # log, and any error or leak in any of them fails the run.
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/eddy-vg.XXXXXX") || exit 2
-valgrind --trace-children=yes --trace-children-skip="*/sh,*/bash,*/dash,*/node,*/python3*,*/env" --child-silent-after-fork=no --leak-check=full \
+valgrind --trace-children=yes --trace-children-skip="*/true,*/sh,*/bash,*/dash,*/node,*/python3*,*/env" --child-silent-after-fork=no --leak-check=full \
     --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
     --track-fds=yes --error-exitcode=99 --log-file="$logdir/vg.%p" "$@"
 rc=$?
