@@ -204,9 +204,10 @@ void eddy_socket_resume(eddy_socket *s);
  * "setTimeout", then 'close'. */
 int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeout, void *ctx);
 
-/* TCP_NODELAY and SO_KEEPALIVE (with TCP_KEEPIDLE from initial_delay_ms when non-zero).
- * Before connect, remembered and applied once connected. 0, -EINVAL, or the setsockopt
- * error. */
+/* TCP_NODELAY and SO_KEEPALIVE (with TCP_KEEPIDLE from initial_delay_ms in whole seconds,
+ * truncated as Node does; under 1000 ms the system's default delay stands). Before
+ * connect, remembered and applied once connected. 0 (also on a destroyed socket, where
+ * they do nothing), -EINVAL for NULL, or the setsockopt error. */
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay);
 int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms);
 
@@ -223,10 +224,13 @@ int eddy_encoding_from_name(const char *name);
 /* Bytes queued and not yet taken by the kernel. */
 size_t eddy_socket_buffer_size(const eddy_socket *s);
 
-/* The peer's and our own address; still readable in 'close'. -ENOTCONN before connect. */
+/* The peer's and our own address; still readable in 'close'. The peer's is -ENOTCONN
+ * until 'connect' (Node: undefined while connecting, and after a failed connect). */
 int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out);
 int eddy_socket_address(const eddy_socket *s, eddy_address *out);
 
+/* Bytes read so far; bytes that write and end accepted so far (Node's bytesWritten:
+ * counted when accepted, queued or not, so it includes eddy_socket_buffer_size). */
 uint64_t eddy_socket_bytes_read(const eddy_socket *s);
 uint64_t eddy_socket_bytes_written(const eddy_socket *s);
 

@@ -387,6 +387,8 @@ static void socket_connected(eddy_socket *s)
 {
     s->flags &= ~S_CONNECTING;
     s->flags |= S_CONNECTED;
+    if (s->peer_len)
+        s->flags |= S_PEER_CACHED; /* Node: remoteAddress is undefined until 'connect' */
     touch(s);
     sync_reading(s);
     if (!eddy__queue_empty(&s->writes))
@@ -427,8 +429,8 @@ static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, sockl
     s->flags |= S_CONNECTING;
     if (addr->sa.sa_family == AF_UNIX)
         s->flags |= S_UNIX;
-    else if (cache_address(&s->peer, &s->peer_len, addr, len))
-        s->flags |= S_PEER_CACHED;
+    else
+        cache_address(&s->peer, &s->peer_len, addr, len); /* readable once connected */
     int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         /* EMFILE and friends: an 'error' event like every other connect failure */
@@ -843,7 +845,6 @@ static void flush_writes(eddy_socket *s)
             return;
         }
         size_t left = (size_t)n;
-        s->bytes_written += (uint64_t)n;
         s->queued -= left;
         touch(s);
         while (!eddy__queue_empty(&s->writes)) {
@@ -976,6 +977,8 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
 {
     if (has(s, S_END_CALLED | S_DESTROYED))
         return write_after_end(s, cb, ctx);
+    /* Node's bytesWritten: what write and end accepted, not yet what the kernel took. */
+    s->bytes_written += len;
     size_t sent = 0;
     bool idle = has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0;
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
@@ -998,7 +1001,6 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
         }
         if (n > 0) {
             sent = (size_t)n;
-            s->bytes_written += sent;
             touch(s);
         }
         if (sent == len) {
@@ -1183,19 +1185,24 @@ int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeou
 
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay)
 {
-    if (!s || has(s, S_DESTROYED))
+    if (!s)
         return -EINVAL;
+    if (has(s, S_DESTROYED))
+        return 0; /* Node: harmless on a closed socket */
     s->flags = no_delay ? s->flags | S_NO_DELAY : s->flags & ~S_NO_DELAY;
     return apply_no_delay(s);
 }
 
 int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms)
 {
-    if (!s || has(s, S_DESTROYED))
+    if (!s)
         return -EINVAL;
+    if (has(s, S_DESTROYED))
+        return 0; /* Node: harmless on a closed socket */
     s->flags = enable ? s->flags | S_KEEPALIVE : s->flags & ~S_KEEPALIVE;
-    /* TCP_KEEPIDLE counts seconds: a delay under one second is one second */
-    uint64_t secs = (initial_delay_ms + 999) / 1000;
+    /* TCP_KEEPIDLE counts whole seconds, truncated as Node does; under one second the
+     * system's default stands (0: not set). */
+    uint64_t secs = initial_delay_ms / 1000;
     s->keepalive_s = secs > INT_MAX ? INT_MAX : (uint32_t)secs;
     return apply_keep_alive(s);
 }

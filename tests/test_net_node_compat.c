@@ -1,0 +1,168 @@
+/* Behaviours where eddy follows what node v20 does (each checked with node):
+ *   s = net.connect(port); s.write('fifteen bytes!!'); s.bytesWritten   -> 15
+ *   then in 'connect': s.end(Buffer.alloc(10e6)); s.bytesWritten         -> 10000015
+ *   s = net.connect(port); s.remoteAddress                               -> undefined
+ *   in 'connect': s.remoteAddress                                        -> '127.0.0.1'
+ *   in 'close': setNoDelay, setKeepAlive, setTimeout, pause, resume      -> no throw
+ *   s.setKeepAlive(true, 1999)                                           -> TCP_KEEPIDLE 1 s
+ *   s.setKeepAlive(true, 500)                                            -> system default */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "eddy.h"
+#include "helpers.h"
+#include "net_helpers.h"
+
+enum { BIG = 10 * 1000 * 1000 };
+
+struct counted {
+    eddy_loop *loop;
+    eddy_server *server;
+    uint64_t written_at_once, written_after_end;
+    int remote_while_connecting, remote_in_connect;
+    char remote[108];
+};
+
+static void ignore_data(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+}
+
+static void conn_closed(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    eddy_server_close(ctx, NULL, NULL);
+}
+
+static void on_connection(const eddy_event *ev, void *ctx)
+{
+    struct counted *c = ctx;
+    eddy_on(eddy_emitter_of(ev->u.socket), "data", ignore_data, NULL);
+    eddy_on(eddy_emitter_of(ev->u.socket), "close", conn_closed, c->server);
+}
+
+static void on_connect(const eddy_event *ev, void *ctx)
+{
+    struct counted *c = ctx;
+    eddy_address a;
+    c->remote_in_connect = eddy_socket_remote_address(ev->target, &a);
+    memcpy(c->remote, a.address, sizeof c->remote);
+    unsigned char *big = calloc(1, BIG);
+    cr_assert_eq(eddy_socket_end(ev->target, big, BIG), 0);
+    c->written_after_end = eddy_socket_bytes_written(ev->target);
+    free(big);
+}
+
+static void on_listening(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    struct counted *c = ctx;
+    eddy_socket *s =
+        eddy_create_connection(c->loop, server_port(c->server), "127.0.0.1", on_connect, c);
+    cr_assert_not_null(s);
+    eddy_socket_write(s, "fifteen bytes!!", 15, NULL, NULL);
+    c->written_at_once = eddy_socket_bytes_written(s);
+    eddy_address a;
+    c->remote_while_connecting = eddy_socket_remote_address(s, &a);
+}
+
+Test(node_compat,
+     bytes_written_counts_what_write_and_end_accepted_and_remote_address_waits_for_connect)
+{
+    int fds_before = open_fd_count();
+    struct counted c = {0};
+    c.loop = eddy_loop_new();
+    c.server = eddy_create_server(c.loop, NULL, on_connection, &c);
+    cr_assert_eq(eddy_server_listen(c.server, 0, "127.0.0.1", on_listening, &c), 0);
+    cr_assert(loop_ends_by_itself(c.loop, 30000));
+    cr_assert_eq(c.written_at_once, 15, "Node: 15 right after a write made while connecting");
+    cr_assert_eq(c.written_after_end, 15 + (uint64_t)BIG, "Node: counted at end(), not when sent");
+    cr_assert_eq(c.remote_while_connecting, -ENOTCONN, "Node: undefined while connecting");
+    cr_assert_eq(c.remote_in_connect, 0);
+    cr_assert_str_eq(c.remote, "127.0.0.1");
+    assert_all_released(c.loop, fds_before);
+}
+
+/* ---- calls on a closed socket ---- */
+
+static void calls_in_close(const eddy_event *ev, void *ctx)
+{
+    int *rcs = ctx;
+    eddy_socket *s = ev->target;
+    rcs[0] = eddy_socket_set_no_delay(s, true);
+    rcs[1] = eddy_socket_set_keep_alive(s, true, 1000);
+    rcs[2] = eddy_socket_set_timeout(s, 100, NULL, NULL);
+    eddy_socket_pause(s);
+    eddy_socket_resume(s);
+    rcs[3] = 0;
+}
+
+Test(node_compat, option_calls_on_a_closed_socket_are_harmless_and_return_0)
+{
+    int fds_before = open_fd_count();
+    int p[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = p[0]};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    int rcs[4] = {1, 1, 1, 1};
+    eddy_on(eddy_emitter_of(s), "close", calls_in_close, rcs);
+    eddy_socket_destroy(s);
+    cr_assert_eq(eddy_socket_set_no_delay(s, false), 0, "destroyed, not yet closed");
+    cr_assert_eq(eddy_socket_set_keep_alive(s, false, 0), 0);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(rcs[i], 0, "call %d", i);
+    close(p[1]);
+    assert_all_released(loop, fds_before);
+}
+
+/* ---- keep-alive delay: whole seconds, truncated ---- */
+
+static int keepidle(int fd)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len), 0);
+    return v;
+}
+
+Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
+{
+    int fds_before = open_fd_count();
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(l, 4), 0);
+    socklen_t alen = sizeof a;
+    getsockname(l, (struct sockaddr *)&a, &alen);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int system_default = keepidle(fd);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = fd};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 500), 0);
+    cr_assert_eq(keepidle(fd), system_default, "under a second: the system's default");
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 1999), 0);
+    cr_assert_eq(keepidle(fd), 1, "1999 ms is 1 s, as Node truncates");
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 3000), 0);
+    cr_assert_eq(keepidle(fd), 3);
+    int on = 0;
+    socklen_t len = sizeof on;
+    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len);
+    cr_assert(on);
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    close(l);
+    assert_all_released(loop, fds_before);
+}
