@@ -53,8 +53,10 @@
  *   file, and nothing can remove it without a descriptor of it (epoll's own trap). Its
  *   events are dropped (wrong generation), but while its condition holds each wait returns
  *   at once to drop them again, until that last copy is closed.
- * - With room for one event only, a descriptor whose two filters are both ready returns
- *   one, the other at the next call.
+ * - A wait takes at most half as many descriptors from epoll as the eventlist has room
+ *   for (each can make two events), so it may return fewer events than are ready (allowed:
+ *   "up to nevents"); with room for one, a descriptor whose two filters are both ready
+ *   returns one, the other at the next call (an EV_CLEAR edge is lost then).
  * - A stale knote for a regular file closed and opened again (same inode) is not noticed.
  * - The shim keeps what it knows of a kqueue until kqueue() returns the same descriptor
  *   number again (the old one was closed then); the eventfd that EVFILT_USER needs (made at
