@@ -179,6 +179,9 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
         tsp = &ts;
     }
+    /* A call whose changelist had failures returns those EV_ERROR entries at once,
+     * without waiting (FreeBSD): the next turn waits. FreeBSD also caps the timeout at 24
+     * hours, harmlessly: the loop computes it again after every wait. */
     int n = kevent(b->kq, b->changes, b->nchanges, b->events, b->cap, tsp);
     /* With EINTR the changes were applied all the same (kqueue(2)); after any other
      * failure there is nothing better to do than drop them with the loop's error. */

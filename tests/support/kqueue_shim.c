@@ -475,8 +475,8 @@ static int translate(shim_kq *q, const struct epoll_event *ev, struct kevent *ou
         if (!k->active || !k->enabled)
             continue;
         bool rd = i == 0;
-        uint32_t ready = rd ? EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR
-                            : EPOLLOUT | EPOLLHUP | EPOLLERR;
+        uint32_t ready =
+            rd ? EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR : EPOLLOUT | EPOLLHUP | EPOLLERR;
         if (!(e & ready))
             continue;
         uint16_t flags = k->flags;
@@ -524,8 +524,8 @@ static int wait_events(shim_kq *q, struct kevent *eventlist, int nevents,
             return -1;
         }
         /* rounded up: never return before the time asked */
-        deadline = mono_ms() + (int64_t)timeout->tv_sec * 1000 +
-                   (timeout->tv_nsec + 999999) / 1000000;
+        deadline =
+            mono_ms() + (int64_t)timeout->tv_sec * 1000 + (timeout->tv_nsec + 999999) / 1000000;
     }
     struct epoll_event evs[WAIT_BATCH];
     for (;;) {

@@ -10,23 +10,23 @@
 #include <time.h>
 
 struct kevent {
-    uintptr_t ident;  /* a descriptor, or the number of an EVFILT_USER event */
-    int16_t filter;   /* EVFILT_* */
-    uint16_t flags;   /* EV_* */
-    uint32_t fflags;  /* filter flags; on EV_EOF of a socket: its error */
-    intptr_t data;    /* EVFILT_READ: bytes available; EV_ERROR: the errno */
-    void *udata;      /* the caller's, returned unchanged */
+    uintptr_t ident; /* a descriptor, or the number of an EVFILT_USER event */
+    int16_t filter;  /* EVFILT_* */
+    uint16_t flags;  /* EV_* */
+    uint32_t fflags; /* filter flags; on EV_EOF of a socket: its error */
+    intptr_t data;   /* EVFILT_READ: bytes available; EV_ERROR: the errno */
+    void *udata;     /* the caller's, returned unchanged */
 };
 
-#define EV_SET(kevp, a, b, c, d, e, f)                                                         \
-    do {                                                                                       \
-        struct kevent *ev_set_p_ = (kevp);                                                     \
-        ev_set_p_->ident = (a);                                                                \
-        ev_set_p_->filter = (b);                                                               \
-        ev_set_p_->flags = (c);                                                                \
-        ev_set_p_->fflags = (d);                                                               \
-        ev_set_p_->data = (e);                                                                 \
-        ev_set_p_->udata = (f);                                                                \
+#define EV_SET(kevp, a, b, c, d, e, f)                                                             \
+    do {                                                                                           \
+        struct kevent *ev_set_p_ = (kevp);                                                         \
+        ev_set_p_->ident = (a);                                                                    \
+        ev_set_p_->filter = (b);                                                                   \
+        ev_set_p_->flags = (c);                                                                    \
+        ev_set_p_->fflags = (d);                                                                   \
+        ev_set_p_->data = (e);                                                                     \
+        ev_set_p_->udata = (f);                                                                    \
     } while (0)
 
 /* filters */
