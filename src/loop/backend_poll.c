@@ -12,6 +12,8 @@ struct eddy__backend_state {
     int len, cap;
 };
 
+static int grow(eddy_loop *loop, eddy__backend_state *b);
+
 int eddy__backend_init(eddy_loop *loop)
 {
     eddy__backend_state *b = eddy__calloc(1, sizeof *b);
@@ -20,6 +22,13 @@ int eddy__backend_init(eddy_loop *loop)
     loop->backend = b;
     loop->fired = NULL;
     loop->fired_cap = 0;
+    /* The first slots now: a loop that watches a few fds never allocates while it runs
+     * (a registration that cannot allocate fails its watcher, and the post watcher's
+     * failure is only retried, so a lack of memory there would go unreported). */
+    if (grow(loop, b) < 0) {
+        eddy__backend_free(loop);
+        return -ENOMEM;
+    }
     return 0;
 }
 

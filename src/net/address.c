@@ -110,7 +110,7 @@ int eddy__fd_prepare(int fd)
     int fdfl = fcntl(fd, F_GETFD);
     if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
         return -errno;
-    return 0;
+    return eddy__sys_nosigpipe(fd);
 }
 
 bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what)

@@ -9,6 +9,7 @@
 #include "eddy/net.h"
 #include "emitter/emitter_internal.h"
 #include "loop/loop_internal.h"
+#include "sys.h"
 
 typedef union {
     struct sockaddr sa;

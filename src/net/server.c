@@ -209,7 +209,7 @@ static void listen_started(eddy_server *s, int fd)
 
 static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t len)
 {
-    int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = eddy__sys_socket(addr->sa.sa_family);
     if (fd < 0)
         return -errno;
     int one = 1;
@@ -453,7 +453,7 @@ static void server_on_io(eddy__io *io, unsigned revents)
     for (int i = 0; i < ACCEPTS_PER_WAKEUP && listening(s); i++) {
         eddy__sockaddr peer;
         socklen_t len = sizeof peer;
-        int fd = accept4(s->io.fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = eddy__sys_accept(s->io.fd, &peer.sa, &len);
         if (fd < 0) {
             switch (errno) {
             case EINTR:

@@ -431,7 +431,7 @@ static int socket_connect_addr(eddy_socket *s, const eddy__sockaddr *addr, sockl
         s->flags |= S_UNIX;
     else
         cache_address(&s->peer, &s->peer_len, addr, len); /* readable once connected */
-    int fd = socket(addr->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = eddy__sys_socket(addr->sa.sa_family);
     if (fd < 0) {
         /* EMFILE and friends: an 'error' event like every other connect failure */
         socket_destroy(s, -errno, CALL_CONNECT);
@@ -703,7 +703,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
     msg.msg_iovlen = 1;
     msg.msg_control = control.space;
     msg.msg_controllen = sizeof control.space;
-    ssize_t n = recvmsg(s->io.fd, &msg, MSG_CMSG_CLOEXEC);
+    ssize_t n = recvmsg(s->io.fd, &msg, EDDY__MSG_CMSG_CLOEXEC);
     if (n < 0)
         return n;
     if (msg.msg_flags & MSG_CTRUNC)
@@ -716,6 +716,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
         for (size_t i = 0; i < count; i++) {
             int fd;
             memcpy(&fd, &fds[i], sizeof fd);
+            eddy__sys_received_fd(fd);
             eddy_event ev = {0};
             ev.u.fd = fd;
             /* The listener owns the descriptor; with nobody to take it, close it. */
@@ -788,7 +789,7 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
     /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
      * SIGPIPE, whatever the process's signal disposition. */
     do
-        n = sendmsg(s->io.fd, &msg, MSG_NOSIGNAL);
+        n = sendmsg(s->io.fd, &msg, EDDY__MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
     return n;
 }
@@ -990,7 +991,7 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
         s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
         ssize_t n;
         do
-            n = send(s->io.fd, data, len, MSG_NOSIGNAL);
+            n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             int err = -errno;
