@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "eddy/net.h"
+#include "encoding.h"
 #include "emitter/emitter_internal.h"
 #include "loop/loop_internal.h"
 #include "sys.h"
@@ -39,8 +40,7 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
                                    socklen_t peer_len, const eddy_server_options *opts);
 eddy_loop *eddy__server_loop(const eddy_server *server);
 /* The address the server is bound to, when it is not a wildcard (0.0.0.0, ::). */
-bool eddy__server_specific_address(const eddy_server *server, eddy__sockaddr *out,
-                                   socklen_t *len);
+bool eddy__server_specific_address(const eddy_server *server, eddy__sockaddr *out, socklen_t *len);
 /* The server learns that one of its connections emitted 'close'. */
 void eddy__server_connection_closed(eddy_server *server);
 
@@ -50,5 +50,133 @@ bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const c
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);
+
+/* ---- net.Socket internals, shared by socket.c (life cycle, options, state), connect.c,
+ * socket_read.c, socket_write.c and pipe.c ---- */
+
+enum {
+    S_CONNECTING = 1u << 0,
+    S_CONNECTED = 1u << 1,
+    S_READ_ENDED = 1u << 2, /* the peer's FIN was seen */
+    S_END_CALLED = 1u << 3, /* our side takes no more writes */
+    S_SHUT = 1u << 4,       /* our FIN was sent */
+    S_DESTROYED = 1u << 5,  /* fd closed, 'close' pending or emitted */
+    S_CLOSE_EMITTED = 1u << 6,
+    S_PAUSED = 1u << 7,
+    S_REFERENCED = 1u << 8,
+    S_HOLDS_REF = 1u << 9,   /* counted in the loop's active references */
+    S_NEED_DRAIN = 1u << 10, /* a write returned false: 'drain' when the queue empties */
+    S_DRAIN_PENDING = 1u << 11,
+    S_CONNECT_PENDING = 1u << 12,
+    S_HALF_OPEN = 1u << 13,
+    S_NO_DELAY = 1u << 14,
+    S_KEEPALIVE = 1u << 15,
+    S_DECODING = 1u << 16,
+    S_UNIX = 1u << 17,
+    S_LOCAL_CACHED = 1u << 18,
+    S_PEER_CACHED = 1u << 19,
+    S_FLUSH_PENDING = 1u << 20, /* writes held back during a callback: sent by the tick */
+};
+
+enum {
+    DEFAULT_HIGH_WATER_MARK = 16 * 1024,
+    READ_BUFFER_SIZE = 64 * 1024,
+    READS_PER_WAKEUP = 8, /* a fast sender cannot starve the other sockets */
+    IOVS_PER_SEND = 64,
+    /* Writes smaller than this are copied into shared chunks of this size when queued,
+     * so a burst of small writes costs a memcpy each, not an allocation each. */
+    SMALL_WRITE = 1024,
+    CHUNK_SIZE = 4096,
+};
+
+struct write_req {
+    eddy__queue node;
+    eddy_write_cb cb;
+    void *ctx;
+    size_t len, off;
+    size_t cap; /* room in bytes[]: later small writes are appended to the queue's tail */
+    int status;
+    int send_fd; /* -1, or a descriptor to pass with the first byte */
+    unsigned char bytes[];
+};
+
+/* The idle timeout, allocated by the first set_timeout: most sockets never have one. */
+struct socket_idle {
+    struct eddy_timer timer;
+    uint64_t timeout_ns; /* 0: off */
+    uint64_t last_active_ns;
+};
+
+/* Kept small: a server holds one per connection (320 bytes before this layout). */
+struct eddy_socket {
+    eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
+    eddy__io io;          /* io.loop is the socket's loop */
+    eddy_server *server;  /* the server that accepted it, or NULL */
+    uint32_t flags;
+    int error;
+    uint32_t high_water_mark;
+    uint32_t direct_write_iteration; /* low bits of the iteration of the last direct write */
+    size_t queued;                   /* bytes in writes */
+    eddy__queue writes;              /* not yet fully taken by the kernel */
+    eddy__queue done;                /* taken (or failed): callbacks due */
+    uint64_t bytes_read, bytes_written;
+    eddy__deferred tick;
+    struct socket_idle *idle;
+    uint32_t keepalive_s;
+    int closing_fd;     /* a destroyed socket's fd, closed after its 'close' listeners ran */
+    uint8_t error_call; /* index in call_names */
+    /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
+    uint8_t peer_len, local_len;
+    eddy__decoder decoder;
+    eddy__inaddr peer, local;
+};
+
+enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT, CALL_IO_WATCH };
+
+static inline bool socket_has(const eddy_socket *s, uint32_t f)
+{
+    return (s->flags & f) != 0;
+}
+
+static inline void socket_schedule_tick(eddy_socket *s)
+{
+    eddy__defer(s->io.loop, &s->tick);
+}
+
+void eddy__socket_idle_restart(eddy_socket *s, uint64_t due);
+
+/* Activity: one store of the loop's time (the idle timer re-checks when it fires). */
+static inline void socket_touch(eddy_socket *s)
+{
+    struct socket_idle *idle = s->idle;
+    if (!idle)
+        return;
+    idle->last_active_ns = s->io.loop->now_ns;
+    if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !socket_has(s, S_DESTROYED))
+        eddy__socket_idle_restart(s, idle->last_active_ns + idle->timeout_ns);
+}
+
+/* socket.c */
+eddy_socket *eddy__socket_alloc(eddy_loop *loop);
+void eddy__socket_release(eddy__deferred *d);
+/* Stops all I/O at once; 'error' (when err) and 'close' follow from the loop. */
+void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call);
+void eddy__socket_maybe_close(eddy_socket *s);
+void eddy__socket_sync_ref(eddy_socket *s);
+void eddy__socket_sync_reading(eddy_socket *s);
+bool eddy__socket_cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__sockaddr *src,
+                                socklen_t len);
+void eddy__socket_apply_options(eddy_socket *s);
+/* connect.c */
+void eddy__socket_connected(eddy_socket *s);
+void eddy__socket_finish_connect(eddy_socket *s);
+/* socket_read.c */
+void eddy__socket_read(eddy_socket *s);
+/* socket_write.c */
+void eddy__socket_flush_writes(eddy_socket *s);
+void eddy__socket_writes_flushed(eddy_socket *s);
+void eddy__socket_run_write_callbacks(eddy_socket *s);
+void eddy__socket_cancel_writes(eddy_socket *s, int status);
+void eddy__socket_send_fin(eddy_socket *s);
 
 #endif

@@ -1,0 +1,143 @@
+/* net.Socket: the read path. One read per readiness into the loop's shared buffer
+ * (several while the kernel fills it, up to READS_PER_WAKEUP), 'data' with bytes or
+ * decoded text, descriptors received over UNIX sockets, and the peer's FIN. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "net_internal.h"
+#include "sys.h"
+
+/* ---- reading ---- */
+
+static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
+{
+    eddy_event ev = {0};
+    if (!socket_has(s, S_DECODING)) {
+        ev.u.data.bytes = bytes;
+        ev.u.data.len = len;
+        eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+        return;
+    }
+    char *text = eddy__loop_scratch(s->io.loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
+    if (!text) {
+        eddy__socket_destroy(s, -ENOMEM, CALL_READ);
+        return;
+    }
+    size_t n = eddy__decoder_write(&s->decoder, bytes, len, text);
+    if (n == 0)
+        return; /* only part of a character so far */
+    ev.u.data.bytes = text;
+    ev.u.data.len = n;
+    eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+}
+
+static void on_eof(eddy_socket *s)
+{
+    s->flags |= S_READ_ENDED;
+    eddy__socket_sync_reading(s);
+    if (socket_has(s, S_DECODING)) {
+        char tail[16];
+        size_t n = eddy__decoder_end(&s->decoder, tail);
+        if (n) {
+            eddy_event ev = {0};
+            ev.u.data.bytes = tail;
+            ev.u.data.len = n;
+            eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+            if (socket_has(s, S_DESTROYED))
+                return;
+        }
+    }
+    eddy__emit_id(&s->emitter, EDDY__EV_END, NULL);
+    if (socket_has(s, S_DESTROYED))
+        return;
+    /* Without allow_half_open our side ends too, once its queue is flushed. Either way,
+     * if our FIN went out already, both directions are done now. */
+    if (!socket_has(s, S_HALF_OPEN))
+        eddy_socket_end(s, NULL, 0);
+    if (!socket_has(s, S_DESTROYED))
+        eddy__socket_maybe_close(s);
+}
+
+/* Descriptors passed over a UNIX socket arrive with the bytes (SCM_RIGHTS). Room for
+ * as many as Linux sends in one message (SCM_MAX_FD, 253): with less, the kernel drops
+ * (closes) those that do not fit and sets MSG_CTRUNC. Should that still happen (several
+ * messages' descriptors in one read on another kernel), *truncated says so, and the
+ * socket fails instead of losing descriptors without a word. */
+enum { FDS_PER_MESSAGE = 253 };
+
+static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *truncated)
+{
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int) * FDS_PER_MESSAGE)];
+    } control;
+    struct iovec iov = {buf, cap};
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof control.space;
+    ssize_t n = recvmsg(s->io.fd, &msg, EDDY__MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return n;
+    if (msg.msg_flags & MSG_CTRUNC)
+        *truncated = true;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *fds = (int *)(void *)CMSG_DATA(c);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, &fds[i], sizeof fd);
+            eddy__sys_received_fd(fd);
+            eddy_event ev = {0};
+            ev.u.fd = fd;
+            /* The listener owns the descriptor; with nobody to take it, close it. */
+            if (socket_has(s, S_DESTROYED) || eddy__emit_id(&s->emitter, EDDY__EV_FD, &ev) <= 0)
+                close(fd);
+        }
+    }
+    return n;
+}
+
+void eddy__socket_read(eddy_socket *s)
+{
+    unsigned char *buf = eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
+    if (!buf) {
+        eddy__socket_destroy(s, -ENOMEM, CALL_READ);
+        return;
+    }
+    for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        bool truncated = false;
+        ssize_t n = socket_has(s, S_UNIX) ? read_unix(s, buf, READ_BUFFER_SIZE, &truncated)
+                                          : read(s->io.fd, buf, READ_BUFFER_SIZE);
+        if (n > 0) {
+            s->bytes_read += (uint64_t)n;
+            socket_touch(s);
+            emit_data(s, buf, (size_t)n);
+            if (truncated) {
+                eddy__socket_destroy(s, -EMSGSIZE, CALL_READ);
+                return;
+            }
+            /* The listener may have paused, ended or destroyed the socket. */
+            if ((size_t)n < READ_BUFFER_SIZE || socket_has(s, S_DESTROYED | S_PAUSED))
+                return;
+            continue;
+        }
+        if (n == 0) {
+            on_eof(s);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            eddy__socket_destroy(s, -errno, CALL_READ);
+        return;
+    }
+}

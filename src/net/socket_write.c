@@ -1,0 +1,385 @@
+/* net.Socket: the write queue. A write's data stays in this file: sent straight to the
+ * kernel when nothing is queued, else copied into requests (small ones share chunks) that
+ * leave together in one sendmsg; callbacks, 'drain', end and the FIN. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "net_internal.h"
+#include "sys.h"
+
+/* ---- writing ---- */
+
+/* Sends what the kernel takes; a NULL iov means the head request alone with its fd. */
+static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_fd)
+{
+    struct msghdr msg = {0};
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)iovcnt;
+    if (send_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.space;
+        msg.msg_controllen = sizeof control.space;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &send_fd, sizeof send_fd);
+    }
+    ssize_t n;
+    /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
+     * SIGPIPE, whatever the process's signal disposition. */
+    do
+        n = sendmsg(s->io.fd, &msg, EDDY__MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static void write_failed(eddy_socket *s, int err)
+{
+    eddy__socket_destroy(s, err, CALL_WRITE);
+}
+
+/* The queue emptied: 'drain' if a write asked for it, the FIN if end() was called. */
+void eddy__socket_writes_flushed(eddy_socket *s)
+{
+    eddy__io_stop(&s->io, EDDY__WRITABLE);
+    if (socket_has(s, S_NEED_DRAIN)) {
+        s->flags &= ~S_NEED_DRAIN;
+        s->flags |= S_DRAIN_PENDING;
+        socket_schedule_tick(s);
+    }
+    if (socket_has(s, S_END_CALLED) && !socket_has(s, S_SHUT))
+        eddy__socket_send_fin(s);
+}
+
+/* Writes as much of the queue as the kernel takes, in one sendmsg per IOVS_PER_SEND
+ * requests: small writes queued while the kernel was busy leave together. */
+void eddy__socket_flush_writes(eddy_socket *s)
+{
+    while (!eddy__queue_empty(&s->writes)) {
+        struct iovec iov[IOVS_PER_SEND];
+        int cnt = 0;
+        int send_fd = -1;
+        for (eddy__queue *q = s->writes.next; q != &s->writes && cnt < IOVS_PER_SEND; q = q->next) {
+            struct write_req *r = EDDY__CONTAINER_OF(q, struct write_req, node);
+            if (r->send_fd >= 0 && r->off == 0) {
+                if (cnt > 0)
+                    break; /* a descriptor travels with its own request's first byte */
+                send_fd = r->send_fd;
+            }
+            iov[cnt].iov_base = r->bytes + r->off;
+            iov[cnt].iov_len = r->len - r->off;
+            cnt++;
+            if (send_fd >= 0)
+                break;
+        }
+        size_t total = 0;
+        for (int i = 0; i < cnt; i++)
+            total += iov[i].iov_len;
+        ssize_t n = send_iov(s, iov, cnt, send_fd);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                eddy__io_start(&s->io, EDDY__WRITABLE);
+                return;
+            }
+            write_failed(s, -errno);
+            return;
+        }
+        size_t left = (size_t)n;
+        s->queued -= left;
+        socket_touch(s);
+        while (!eddy__queue_empty(&s->writes)) {
+            struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+            size_t rest = r->len - r->off;
+            if (r->send_fd >= 0 && r->off == 0 && (left > 0 || rest == 0))
+                r->send_fd = -1; /* passed to the peer */
+            if (left < rest) {
+                r->off += left;
+                break;
+            }
+            left -= rest;
+            r->off = r->len;
+            eddy__queue_remove(&r->node);
+            if (r->cb) {
+                r->status = 0;
+                eddy__queue_insert_tail(&s->done, &r->node);
+                socket_schedule_tick(s);
+            } else {
+                eddy__free(r);
+            }
+            if (left == 0 && rest != 0)
+                break;
+        }
+        if ((size_t)n < total)
+            break; /* partial: the kernel is full, wait for writability */
+    }
+    if (eddy__queue_empty(&s->writes))
+        eddy__socket_writes_flushed(s);
+    else
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+}
+
+static struct write_req *req_new(size_t len, eddy_write_cb cb, void *ctx)
+{
+    size_t cap = len < SMALL_WRITE ? CHUNK_SIZE - sizeof(struct write_req) : len;
+    if (len == 0)
+        cap = 0; /* a callback alone */
+    struct write_req *r = eddy__malloc(sizeof *r + cap);
+    if (!r)
+        return NULL;
+    eddy__queue_init(&r->node);
+    r->cb = cb;
+    r->ctx = ctx;
+    r->len = len;
+    r->cap = cap;
+    r->off = 0;
+    r->status = 0;
+    r->send_fd = -1;
+    return r;
+}
+
+/* Write after end or destroy: the data is refused, the callback gets -EPIPE, and an
+ * 'error' then 'close' follow from the loop. */
+static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
+{
+    if (cb) {
+        struct write_req *r = req_new(0, cb, ctx);
+        if (r) {
+            r->status = -EPIPE;
+            eddy__queue_insert_tail(&s->done, &r->node);
+        }
+    }
+    if (!socket_has(s, S_DESTROYED))
+        eddy__socket_destroy(s, -EPIPE, CALL_WRITE);
+    else if (!socket_has(s, S_CLOSE_EMITTED) || cb)
+        socket_schedule_tick(s);
+    return false;
+}
+
+/* A completed write's callback, run from the tick; false on -ENOMEM. */
+static bool callback_done(eddy_socket *s, eddy_write_cb cb, void *ctx, int status)
+{
+    struct write_req *r = req_new(0, cb, ctx);
+    if (!r)
+        return false;
+    r->status = status;
+    eddy__queue_insert_tail(&s->done, &r->node);
+    socket_schedule_tick(s);
+    return true;
+}
+
+/* Appends to the last queued request when it has room: one callback slot per request,
+ * so only when at most one of the two has a callback (the earlier callback then runs
+ * when the later bytes are written too, still in order). */
+static bool append_to_tail(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb,
+                           void *ctx)
+{
+    if (eddy__queue_empty(&s->writes))
+        return false;
+    struct write_req *t = EDDY__CONTAINER_OF(s->writes.prev, struct write_req, node);
+    if (t->send_fd >= 0 || t->cap - t->len < len || (t->cb && cb))
+        return false;
+    memcpy(t->bytes + t->len, data, len);
+    t->len += len;
+    if (cb) {
+        t->cb = cb;
+        t->ctx = ctx;
+    }
+    return true;
+}
+
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
+                        void *ctx)
+{
+    if (socket_has(s, S_END_CALLED | S_DESTROYED))
+        return write_after_end(s, cb, ctx);
+    /* Node's bytesWritten: what write and end accepted, not yet what the kernel took. */
+    s->bytes_written += len;
+    size_t sent = 0;
+    bool idle = socket_has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0;
+    /* The first write of an iteration to an idle socket goes straight to the kernel, no
+     * copy: a reply costs one syscall. Further writes in the same iteration are held and
+     * leave together in one sendmsg when the callback that made them returns. */
+    bool hold = (idle && s->direct_write_iteration == (uint32_t)s->io.loop->iteration) ||
+                (socket_has(s, S_FLUSH_PENDING) && send_fd < 0);
+    if (idle && !hold && len > 0) {
+        s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
+        ssize_t n;
+        do
+            n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            int err = -errno;
+            if (cb)
+                callback_done(s, cb, ctx, err);
+            write_failed(s, err);
+            return false;
+        }
+        if (n > 0) {
+            sent = (size_t)n;
+            socket_touch(s);
+        }
+        if (sent == len) {
+            if (cb && !callback_done(s, cb, ctx, 0)) {
+                eddy__socket_destroy(s, -ENOMEM, CALL_WRITE);
+                return false;
+            }
+            return s->queued < s->high_water_mark;
+        }
+    }
+    size_t rest = len - sent;
+    const unsigned char *bytes = (const unsigned char *)data + sent;
+    if (send_fd >= 0 || !append_to_tail(s, bytes, rest, cb, ctx)) {
+        struct write_req *r = req_new(rest, cb, ctx);
+        if (!r) {
+            eddy__socket_destroy(s, -ENOMEM, CALL_WRITE);
+            return false;
+        }
+        if (rest)
+            memcpy(r->bytes, bytes, rest);
+        r->send_fd = send_fd;
+        eddy__queue_insert_tail(&s->writes, &r->node);
+    }
+    s->queued += rest;
+    if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
+        /* Held writes reached the high-water mark: send them now, so that holding never
+         * makes write return false while the kernel has room (once the kernel is full,
+         * writability is awaited and this is skipped: no syscall per write). */
+        eddy__socket_flush_writes(s);
+        if (socket_has(s, S_DESTROYED))
+            return false;
+    } else if (hold) {
+        s->flags |= S_FLUSH_PENDING;
+        socket_schedule_tick(s);
+    } else if (socket_has(s, S_CONNECTED) && !socket_has(s, S_FLUSH_PENDING)) {
+        eddy__io_start(&s->io, EDDY__WRITABLE);
+    }
+    if (s->queued >= s->high_water_mark) {
+        s->flags |= S_NEED_DRAIN;
+        return false;
+    }
+    return true;
+}
+
+/* No buffer is that big: a length this large is a caller's bug (a negative length cast
+ * to size_t), and copying it would overflow the request's size. */
+static bool length_too_big(size_t len)
+{
+    return len > SIZE_MAX / 2 - sizeof(struct write_req) - CHUNK_SIZE;
+}
+
+bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx)
+{
+    if (!s || (!data && len) || length_too_big(len))
+        return false;
+    return queue_write(s, data, len, -1, cb, ctx);
+}
+
+bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
+                          void *ctx)
+{
+    if (!s || (!data && len) || length_too_big(len))
+        return false;
+    if (fd < 0 || !socket_has(s, S_UNIX) || len == 0) {
+        /* A descriptor needs a UNIX socket and at least one byte to travel with. */
+        if (!socket_has(s, S_DESTROYED))
+            eddy__socket_destroy(s, -EINVAL, CALL_WRITE);
+        return false;
+    }
+    return queue_write(s, data, len, fd, cb, ctx);
+}
+
+bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
+                              void *ctx)
+{
+    if (!s || !str)
+        return false;
+    if (!eddy__encoding_valid((int)enc)) {
+        if (!socket_has(s, S_DESTROYED))
+            eddy__socket_destroy(s, -EINVAL, CALL_WRITE);
+        return false;
+    }
+    size_t slen = strlen(str);
+    if (enc == EDDY_ENC_BUFFER || enc == EDDY_ENC_UTF8)
+        return queue_write(s, str, slen, -1, cb, ctx);
+    size_t bound = eddy__encoding_bytes_bound(enc, slen);
+    unsigned char small[256];
+    unsigned char *bytes = bound <= sizeof small ? small : eddy__malloc(bound);
+    if (!bytes) {
+        eddy__socket_destroy(s, -ENOMEM, CALL_WRITE);
+        return false;
+    }
+    size_t n = eddy__encoding_to_bytes(enc, str, slen, bytes);
+    bool ok = queue_write(s, bytes, n, -1, cb, ctx);
+    if (bytes != small)
+        eddy__free(bytes);
+    return ok;
+}
+
+int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
+{
+    if (!s)
+        return -EINVAL;
+    if (len && (!data || length_too_big(len)))
+        return -EINVAL;
+    if (socket_has(s, S_END_CALLED | S_DESTROYED))
+        return 0;
+    if (data && len)
+        queue_write(s, data, len, -1, NULL, NULL);
+    if (socket_has(s, S_DESTROYED))
+        return 0;
+    s->flags |= S_END_CALLED;
+    if (socket_has(s, S_CONNECTED) && eddy__queue_empty(&s->writes))
+        eddy__socket_send_fin(s);
+    else if (!socket_has(s, S_CONNECTING | S_CONNECTED))
+        eddy__socket_destroy(s, 0, CALL_NONE); /* never connected: nothing to end, just close */
+    return 0;
+}
+
+void eddy__socket_run_write_callbacks(eddy_socket *s)
+{
+    while (!eddy__queue_empty(&s->done)) {
+        struct write_req *r = EDDY__CONTAINER_OF(s->done.next, struct write_req, node);
+        eddy__queue_remove(&r->node);
+        eddy_write_cb cb = r->cb;
+        void *ctx = r->ctx;
+        int status = r->status;
+        eddy__free(r);
+        if (cb)
+            cb(s, status, ctx);
+    }
+}
+
+void eddy__socket_cancel_writes(eddy_socket *s, int status)
+{
+    while (!eddy__queue_empty(&s->writes)) {
+        struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+        eddy__queue_remove(&r->node);
+        if (r->send_fd >= 0 && r->off == 0)
+            r->send_fd = -1; /* never sent: the caller still owns it */
+        r->status = status;
+        eddy__queue_insert_tail(&s->done, &r->node);
+    }
+    s->queued = 0;
+}
+
+void eddy__socket_send_fin(eddy_socket *s)
+{
+    s->flags |= S_SHUT;
+    eddy__io_stop(&s->io, EDDY__WRITABLE);
+    /* With the peer's FIN already read, the socket closes right away, and close(2) sends
+     * our FIN itself (nothing unread, so no reset): no shutdown(2) needed. ENOTCONN from
+     * shutdown: the peer reset the connection; the read side reports it. */
+    if (!socket_has(s, S_READ_ENDED))
+        shutdown(s->io.fd, SHUT_WR);
+    eddy__socket_maybe_close(s);
+}
