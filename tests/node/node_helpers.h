@@ -78,6 +78,13 @@ static inline void node_resume_target(const eddy_event *ev, void *ctx)
     eddy_socket_resume(ev->target);
 }
 
+/* A server's 'connection' listener that ends the accepted socket at once. */
+static inline void node_end_connection(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_socket_end(ev->u.socket, NULL, 0);
+}
+
 /* Closes the server that emitted the event ('listening' listener that calls this.close()). */
 static inline void node_close_target_server(const eddy_event *ev, void *ctx)
 {
