@@ -215,17 +215,37 @@ Test(server_fd, listen_fd_accepts_on_a_socket_bound_by_the_caller)
     cr_assert_eq(fcntl(fd, F_GETFD), -1, "the server owned the fd and closed it");
 }
 
-Test(server_fd, listen_fd_refuses_what_is_not_a_stream_socket)
+/* node: net.createServer().listen({fd: 0}) with a pipe on fd 0 -> 'error' ENOTSOCK,
+ * syscall 'listen', from the loop; a regular file -> EINVAL. The fd stays the caller's. */
+static void record_error_code(const eddy_event *ev, void *ctx)
+{
+    *(int *)ctx = ev->u.error.code;
+    cr_assert_str_eq(ev->u.error.syscall, "listen");
+}
+
+Test(server_fd, listen_fd_on_what_is_not_a_stream_socket_is_a_listen_error_event)
 {
     eddy_loop *loop = eddy_loop_new();
     eddy_server *s = eddy_create_server(loop, NULL, NULL, NULL);
+    int code = 0;
+    eddy_on(eddy_emitter_of(s), "error", record_error_code, &code);
     int p[2];
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(eddy_server_listen_fd(s, p[0], NULL, NULL), -EINVAL);
-    cr_assert_eq(eddy_server_listen_fd(s, -1, NULL, NULL), -EINVAL);
+    cr_assert_eq(eddy_server_listen_fd(s, -1, NULL, NULL), -EINVAL, "an argument error");
+    cr_assert_eq(eddy_server_listen_fd(s, p[0], NULL, NULL), 0);
+    cr_assert_eq(code, 0, "never from inside the call");
+    cr_assert(run_loop_for(loop, 10000));
+    cr_assert_eq(code, -ENOTSOCK, "%s", eddy_err_name(code));
+    int file = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(file, 0);
+    cr_assert_eq(eddy_server_listen_fd(s, file, NULL, NULL), 0);
+    cr_assert(run_loop_for(loop, 10000));
+    cr_assert_eq(code, -EINVAL, "%s", eddy_err_name(code));
     eddy_server_close(s, NULL, NULL);
     cr_assert(run_loop_for(loop, 10000));
     cr_assert_eq(eddy_loop_free(loop), 0);
+    cr_assert_neq(fcntl(p[0], F_GETFD), -1, "the fd is still the caller's");
+    close(file);
     close(p[0]);
     close(p[1]);
 }
@@ -322,7 +342,8 @@ Test(writes, held_writes_are_sent_as_soon_as_they_reach_the_high_water_mark)
     cr_assert_eq(eddy_server_address(b.server, &a), 0);
     eddy_create_connection(b.loop, a.port, "127.0.0.1", burst_big, &b);
     cr_assert(run_loop_for(b.loop, 10000));
-    cr_assert_gt(b.written_after_all, 1000, "held bytes left once they reached 16 KiB (%llu)", (unsigned long long)b.written_after_all);
+    cr_assert_gt(b.written_after_all, 1000, "held bytes left once they reached 16 KiB (%llu)",
+                 (unsigned long long)b.written_after_all);
     cr_assert_eq(b.received, 41000);
     cr_assert_eq(eddy_loop_free(b.loop), 0);
 }

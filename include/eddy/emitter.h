@@ -17,6 +17,7 @@ typedef struct eddy_event eddy_event;
 typedef void (*eddy_listener)(const eddy_event *ev, void *ctx);
 
 struct eddy_socket;
+struct eddy_address;
 
 /* What a listener receives. The event and everything it points to are valid only while
  * the listener runs: copy what must outlive it. */
@@ -32,7 +33,14 @@ struct eddy_event {
         struct {
             int code;
             const char *syscall;
-        } error;        /* "error": negative errno and the call that failed */
+            /* Node's err.address / err.port: what the failed call used (a connect's or a
+             * listen's IP address, or a UNIX path), NULL and -1 when it used none. */
+            const char *address;
+            int port;
+        } error; /* "error": negative errno and the call that failed */
+        struct {
+            const struct eddy_address *local, *remote;
+        } drop;         /* "drop" of a server: the connection refused over max_connections */
         bool had_error; /* "close" of a socket */
         int fd;         /* "fd": a descriptor received over a UNIX socket */
         struct {

@@ -10,14 +10,18 @@
  *  server  connection   a connection was accepted                   u.socket     -
  *  server  error        listen failed (syscall "listen")            u.error      nothing (not closed)
  *  server  error        accept or watch failed ("accept", backend)  u.error      see eddy_server_close
+ *  server  drop         a connection over max_connections closed    u.drop       -
  *  server  close        closed and every accepted conn. closed      -            nothing more
- *  socket  connect      the connection is established               -            data*, end, close
+ *  socket  connect      the connection is established               -            ready
+ *  socket  ready        right after 'connect' (Node's 'ready')      -            data*, end, close
  *  socket  data         bytes arrived (valid during the call)       u.data       data*, end, close
  *  socket  end          the peer sent FIN (at most once)            -            close (unless
  *                                                                                 allow_half_open)
  *  socket  timeout      idle for the set time (notify only)         -            -
  *  socket  drain        the write queue emptied after a write       -            -
  *                       returned false
+ *  socket  finish       our FIN was sent, everything before it      -            close (once the
+ *                       flushed (after eddy_socket_end)                          peer ended too)
  *  socket  error        a failure (u.error.syscall names it:        u.error      close(true)
  *                       "connect", "read", "write", ...)
  *  socket  close        the socket is closed, fd released           u.had_error  nothing more
@@ -47,7 +51,7 @@ typedef struct eddy_server eddy_server;
 typedef struct eddy_socket eddy_socket;
 
 /* family: "IPv4", "IPv6" or "unix". */
-typedef struct {
+typedef struct eddy_address {
     char family[8];
     char address[108];
     int port;
@@ -64,12 +68,17 @@ typedef enum {
 
 /* Zero-initialise for the defaults. */
 typedef struct {
-    bool allow_half_open;   /* keep accepted sockets writable after the peer's FIN */
-    int backlog;            /* listen(2) backlog; 0 = 511 */
-    bool reuse_port;        /* SO_REUSEPORT, for one listening loop per core */
-    bool ipv6_only;         /* with a "::" host: no IPv4-mapped connections */
-    bool pause_on_connect;  /* accepted sockets start paused */
-    size_t high_water_mark; /* accepted sockets' write high-water mark; 0 = 16 KiB */
+    bool allow_half_open;                 /* keep accepted sockets writable after the peer's FIN */
+    int backlog;                          /* listen(2) backlog; 0 = 511 */
+    bool reuse_port;                      /* SO_REUSEPORT, for one listening loop per core */
+    bool ipv6_only;                       /* with a "::" host: no IPv4-mapped connections */
+    bool pause_on_connect;                /* accepted sockets start paused */
+    size_t high_water_mark;               /* accepted sockets' write high-water mark; 0 = 16 KiB */
+    bool no_delay;                        /* TCP_NODELAY on accepted sockets (Node's noDelay) */
+    bool keep_alive;                      /* SO_KEEPALIVE on accepted sockets (Node's keepAlive) */
+    uint64_t keep_alive_initial_delay_ms; /* as eddy_socket_set_keep_alive's; 0: system's */
+    bool readable_all; /* UNIX path: the socket file is readable by all (Node's) */
+    bool writable_all; /* UNIX path: the socket file is writable by all */
 } eddy_server_options;
 
 /* A new server (NULL on -ENOMEM or a NULL loop). on_connection, when not NULL, is added as
@@ -113,6 +122,9 @@ int eddy_server_close(eddy_server *s, eddy_listener on_close, void *ctx);
 /* The bound address. -ENOTCONN when not listening, -EINVAL for NULL. */
 int eddy_server_address(const eddy_server *s, eddy_address *out);
 
+/* Node's server.listening: true from the listen call that succeeded until close. */
+bool eddy_server_listening(const eddy_server *s);
+
 /* Errors of a listening server (u.error.syscall): "listen" (bind/listen failed; the server
  * stays as it was, not listening), "accept" (a connection the server could not take,
  * -ENOMEM: it is closed, the server goes on accepting; or the listening socket itself
@@ -122,8 +134,10 @@ int eddy_server_address(const eddy_server *s, eddy_address *out);
  * Out of descriptors (EMFILE/ENFILE), a pending connection is accepted with a descriptor
  * kept in reserve and closed at once (the client sees its connection end, never a hang).
  *
- * Connections accepted beyond max (0: no limit) are closed at once. */
+ * Connections accepted beyond max (0: no limit) are closed at once, and the server emits
+ * 'drop' with their addresses (u.drop.local, u.drop.remote; NULL for a UNIX socket). */
 void eddy_server_set_max_connections(eddy_server *s, size_t max);
+/* The connections it accepted that have not emitted 'close' yet. */
 size_t eddy_server_connections(const eddy_server *s);
 
 /* A listening server keeps the loop alive unless unreferenced. */
@@ -149,9 +163,46 @@ eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
 eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
                                          eddy_listener on_connect, void *ctx);
 
-/* Connects a socket made by eddy_socket_new. host: an IPv4 or IPv6 literal or
- * "localhost" (NULL). 0, -EINVAL (bad port or host, or a socket already connecting,
- * connected or destroyed), -ENOMEM. Later failures are 'error' events. */
+/* Where and how to connect, for eddy_connect and eddy_socket_connect_opts. Zero-initialise
+ * for the defaults; set path for a UNIX socket, else port (and host). */
+typedef struct {
+    int port;                  /* 0..65535; 0 is refused by the kernel: 'error' ECONNREFUSED */
+    const char *host;          /* an IP literal or "localhost"; NULL: "localhost" */
+    const char *path;          /* a UNIX socket path (then port and host are ignored) */
+    const char *local_address; /* bind to this address first (Node's localAddress) */
+    int local_port;            /* bind to this port first (Node's localPort); 0: any */
+    int family;                /* 0, 4 or 6: the address family host must have */
+    bool allow_half_open;      /* as in eddy_socket_options */
+    bool no_delay;             /* eddy_socket_set_no_delay(true) before connecting */
+    bool keep_alive;           /* eddy_socket_set_keep_alive(true, the delay below) */
+    uint64_t keep_alive_initial_delay_ms;
+    uint64_t timeout_ms;    /* eddy_socket_set_timeout(timeout_ms) before connecting; 0: none */
+    size_t high_water_mark; /* 0: 16 KiB */
+} eddy_connect_options;
+
+/* A socket connecting as opts say (Node's net.connect(options)). on_connect, when not
+ * NULL, is a once listener on 'connect'. NULL for a NULL loop or opts, bad options (a port
+ * out of range, a host that is not an IP literal or "localhost", a host of another
+ * family than opts->family, a local address of another family) or -ENOMEM. Failures of
+ * the connection itself come as 'error' (syscall "connect", or "bind" for the local
+ * address; u.error.address/port name the target) then 'close'. */
+eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
+                          eddy_listener on_connect, void *ctx);
+/* The same for a socket made by eddy_socket_new (or from its own 'close' listener, to
+ * connect it again). 0, -EINVAL (bad options, a socket connecting or connected, or
+ * destroyed outside its 'close'), -ENOMEM. */
+int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
+                             eddy_listener on_connect, void *ctx);
+
+/* Connects a socket made by eddy_socket_new. host: an IP literal or "localhost" (NULL).
+ * 0, -EINVAL (bad port or host, or a socket already connecting, connected or destroyed),
+ * -ENOMEM. Later failures are 'error' events.
+ *
+ * Reconnecting: from inside its own 'close' listener, a socket may be connected again
+ * (Node's test-net-reconnect): it becomes a new connection with the same options,
+ * encoding, listeners and byte counters, and is not released after that 'close'. This is
+ * the only moment a closed socket may be used again; a write there (as any write after
+ * destroy) fails: its callback gets -EPIPE. */
 int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
                         void *ctx);
 int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx);
@@ -176,19 +227,37 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
  * An invalid enc returns false and emits 'error' -EINVAL. */
 bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
                               void *ctx);
+/* The same for the first len bytes of str, which may hold U+0000 (UTF-8 text). */
+bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t len, eddy_encoding enc,
+                                  eddy_write_cb cb, void *ctx);
 
 /* Sends data with a descriptor (SCM_RIGHTS) over a UNIX socket. */
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
                           void *ctx);
 
-/* Sends the data (may be NULL), then FIN once everything queued is flushed. The socket
- * still reads. 0, or -EINVAL for a NULL socket. Calling it again does nothing. */
+/* Sends the data (may be NULL), then FIN once everything queued is flushed; 'finish'
+ * follows from the loop. The socket still reads. 0, or -EINVAL for a NULL socket (or data
+ * NULL with len, or a len near SIZE_MAX). Calling it again does nothing. Uncorks. */
 int eddy_socket_end(eddy_socket *s, const void *data, size_t len);
+/* eddy_socket_end, with on_finish (when not NULL) as a once listener on 'finish' (Node's
+ * end(cb)). -ENOMEM when it cannot be added (then nothing is done). */
+int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listener on_finish,
+                       void *ctx);
+
+/* Node's cork/uncork: while corked, writes are queued and not sent; the last uncork (or
+ * end) sends them together. Nests (up to 255). 0, -EINVAL for NULL, -EOVERFLOW. */
+int eddy_socket_cork(eddy_socket *s);
+int eddy_socket_uncork(eddy_socket *s);
 
 /* Stops all I/O at once: queued data is dropped (write callbacks get -ECANCELED),
  * 'close'(false) follows from the loop, and the descriptor is closed (the peer sees the
  * end) when the current callback has returned. Idempotent, safe from inside any listener. */
 void eddy_socket_destroy(eddy_socket *s);
+
+/* Node's resetAndDestroy: destroys the socket with an RST instead of a FIN (SO_LINGER 0):
+ * the peer sees ECONNRESET. 'close'(false) follows, as for destroy. A socket that is not
+ * connected TCP (connecting, UNIX) is just destroyed. */
+void eddy_socket_reset_and_destroy(eddy_socket *s);
 
 /* Stops reading from the kernel (the peer feels backpressure) / starts again. Before
  * connect, the last call wins. */
@@ -234,11 +303,33 @@ int eddy_socket_address(const eddy_socket *s, eddy_address *out);
 uint64_t eddy_socket_bytes_read(const eddy_socket *s);
 uint64_t eddy_socket_bytes_written(const eddy_socket *s);
 
+/* Node's state properties, readable at any time until the socket is released (NULL reads
+ * as a destroyed socket):
+ *  destroyed: eddy_socket_destroy (or a failure) happened;
+ *  connecting: a connect is in progress;
+ *  pending: not connected yet (no fd, or connecting), also after destroy (Node);
+ *  readable / writable: the read side is open (not ended, not destroyed) / write and end
+ *  are still accepted;
+ *  ready_state: "opening" (connecting), "open", "readOnly", "writeOnly" or "closed";
+ *  writable_length: bytes queued, not yet taken by the kernel (= eddy_socket_buffer_size);
+ *  server: the server that accepted it, NULL for a socket of the user's. */
+bool eddy_socket_destroyed(const eddy_socket *s);
+bool eddy_socket_connecting(const eddy_socket *s);
+bool eddy_socket_pending(const eddy_socket *s);
+bool eddy_socket_readable(const eddy_socket *s);
+bool eddy_socket_writable(const eddy_socket *s);
+const char *eddy_socket_ready_state(const eddy_socket *s);
+size_t eddy_socket_writable_length(const eddy_socket *s);
+eddy_server *eddy_socket_server(const eddy_socket *s);
+
 /* Writes src's data to dst; src pauses while dst is at or above its high-water mark and
  * resumes on dst's 'drain'; when end_dst, dst is ended when src ends. */
 int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);
 
-/* An open socket keeps the loop alive unless unreferenced. */
+/* An active socket keeps the loop alive unless unreferenced: one that connects, reads, or
+ * has writes or its FIN to send. A paused socket (or one whose peer ended) with nothing
+ * left to write does not, as a libuv handle that does not read is not active and Node
+ * exits when only such sockets are left. */
 void eddy_socket_ref(eddy_socket *s);
 void eddy_socket_unref(eddy_socket *s);
 

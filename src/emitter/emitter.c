@@ -67,6 +67,10 @@ static const char *const builtin_names[EDDY__EV_BUILTIN_COUNT] = {
     [EDDY__EV_TIMEOUT] = "timeout",
     [EDDY__EV_DRAIN] = "drain",
     [EDDY__EV_FD] = "fd",
+    [EDDY__EV_FINISH] = "finish",
+    [EDDY__EV_READY] = "ready",
+    [EDDY__EV_DROP] = "drop",
+    [EDDY__EV_LOOKUP] = "lookup",
     [EDDY__EV_NEW_LISTENER] = "newListener",
     [EDDY__EV_REMOVE_LISTENER] = "removeListener",
 };
@@ -136,17 +140,21 @@ static int builtin_id(const char *name)
             return EDDY__EV_CONNECT;
         return strcmp(name + 7, "ion") == 0 ? EDDY__EV_CONNECTION : -1;
     case 'd':
-        return builtin_if(name, name[1] == 'a' ? EDDY__EV_DATA : EDDY__EV_DRAIN);
+        if (name[1] == 'a')
+            return builtin_if(name, EDDY__EV_DATA);
+        return name[1] == 'r' ? builtin_if(name, name[2] == 'a' ? EDDY__EV_DRAIN : EDDY__EV_DROP)
+                              : -1;
     case 'e':
         return builtin_if(name, name[1] == 'n' ? EDDY__EV_END : EDDY__EV_ERROR);
     case 'f':
-        return builtin_if(name, EDDY__EV_FD);
+        return builtin_if(name, name[1] == 'd' ? EDDY__EV_FD : EDDY__EV_FINISH);
     case 'l':
-        return builtin_if(name, EDDY__EV_LISTENING);
+        return builtin_if(name, name[1] == 'i' ? EDDY__EV_LISTENING : EDDY__EV_LOOKUP);
     case 'n':
         return builtin_if(name, EDDY__EV_NEW_LISTENER);
     case 'r':
-        return builtin_if(name, EDDY__EV_REMOVE_LISTENER);
+        return builtin_if(name, name[1] == 'e' && name[2] == 'a' ? EDDY__EV_READY
+                                                                 : EDDY__EV_REMOVE_LISTENER);
     case 't':
         return builtin_if(name, EDDY__EV_TIMEOUT);
     default:

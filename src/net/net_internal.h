@@ -75,7 +75,9 @@ enum {
     S_UNIX = 1u << 17,
     S_LOCAL_CACHED = 1u << 18,
     S_PEER_CACHED = 1u << 19,
-    S_FLUSH_PENDING = 1u << 20, /* writes held back during a callback: sent by the tick */
+    S_FLUSH_PENDING = 1u << 20,  /* writes held back during a callback: sent by the tick */
+    S_FINISH_PENDING = 1u << 21, /* our FIN went out: 'finish' from the tick */
+    S_IN_CLOSE = 1u << 22,       /* 'close' listeners are running: connect may revive it */
 };
 
 enum {
@@ -100,8 +102,10 @@ struct write_req {
     unsigned char bytes[];
 };
 
-/* The idle timeout, allocated by the first set_timeout: most sockets never have one. */
-struct socket_idle {
+/* What few sockets need, allocated on demand (eddy__socket_rare): the idle timeout (by the
+ * first set_timeout) and the path of a failed UNIX connect (for its 'error'). */
+struct socket_rare {
+    char *path;
     struct eddy_timer timer;
     uint64_t timeout_ns; /* 0: off */
     uint64_t last_active_ns;
@@ -121,17 +125,18 @@ struct eddy_socket {
     eddy__queue done;                /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
     eddy__deferred tick;
-    struct socket_idle *idle;
+    struct socket_rare *rare;
     uint32_t keepalive_s;
     int closing_fd;     /* a destroyed socket's fd, closed after its 'close' listeners ran */
     uint8_t error_call; /* index in call_names */
+    uint8_t corked;     /* cork depth: writes are queued, not sent, while non-zero */
     /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
     uint8_t peer_len, local_len;
     eddy__decoder decoder;
     eddy__inaddr peer, local;
 };
 
-enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT, CALL_IO_WATCH };
+enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT, CALL_IO_WATCH, CALL_BIND };
 
 static inline bool socket_has(const eddy_socket *s, uint32_t f)
 {
@@ -144,11 +149,13 @@ static inline void socket_schedule_tick(eddy_socket *s)
 }
 
 void eddy__socket_idle_restart(eddy_socket *s, uint64_t due);
+/* s->rare, allocated if need be; NULL on -ENOMEM. */
+struct socket_rare *eddy__socket_rare(eddy_socket *s);
 
 /* Activity: one store of the loop's time (the idle timer re-checks when it fires). */
 static inline void socket_touch(eddy_socket *s)
 {
-    struct socket_idle *idle = s->idle;
+    struct socket_rare *idle = s->rare;
     if (!idle)
         return;
     idle->last_active_ns = s->io.loop->now_ns;
@@ -167,6 +174,9 @@ void eddy__socket_sync_reading(eddy_socket *s);
 bool eddy__socket_cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__sockaddr *src,
                                 socklen_t len);
 void eddy__socket_apply_options(eddy_socket *s);
+/* Inside a 'close' listener: makes the closed socket new again for a connect (Node's
+ * reconnect from 'close'). False when it is not in its 'close'. */
+bool eddy__socket_revive(eddy_socket *s);
 /* connect.c */
 void eddy__socket_connected(eddy_socket *s);
 void eddy__socket_finish_connect(eddy_socket *s);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -35,6 +36,8 @@ struct eddy_server {
     uint8_t due[3];       /* events for the tick, in the order they were caused */
     uint8_t due_len;
     int listen_error;
+    eddy__sockaddr listen_addr; /* what a failed listen used, for its 'error' */
+    socklen_t listen_addr_len;
     int reserve_fd;  /* spent to shed a connection when out of descriptors */
     char *unix_path; /* unlinked on close, as Node does */
     eddy__sockaddr bound;
@@ -52,6 +55,11 @@ static void server_release(eddy__deferred *d);
 eddy_loop *eddy__server_loop(const eddy_server *s)
 {
     return s->loop;
+}
+
+bool eddy_server_listening(const eddy_server *s)
+{
+    return s && s->io.fd >= 0;
 }
 
 bool eddy__server_specific_address(const eddy_server *s, eddy__sockaddr *out, socklen_t *len)
@@ -171,11 +179,21 @@ static void server_tick(eddy__deferred *d)
         case DUE_LISTENING:
             eddy__emit_id(&s->emitter, EDDY__EV_LISTENING, NULL);
             break;
-        case DUE_LISTEN_ERROR:
+        case DUE_LISTEN_ERROR: {
+            /* Node's err.address / err.port: the address the listen asked for. */
+            eddy_address a;
             ev.u.error.code = s->listen_error;
             ev.u.error.syscall = "listen";
+            ev.u.error.port = -1;
+            if (s->listen_addr_len) {
+                eddy__address_from_sockaddr(&a, &s->listen_addr, s->listen_addr_len);
+                ev.u.error.address = a.address;
+                if (s->listen_addr.sa.sa_family != AF_UNIX)
+                    ev.u.error.port = a.port;
+            }
             eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
             break;
+        }
         case DUE_CLOSE:
             eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, NULL);
             break;
@@ -188,9 +206,12 @@ static void server_tick(eddy__deferred *d)
         eddy__release(s->loop, &s->tick, server_release);
 }
 
-static void listen_failed(eddy_server *s, int err)
+static void listen_failed(eddy_server *s, int err, const eddy__sockaddr *addr, socklen_t len)
 {
     s->listen_error = err;
+    s->listen_addr_len = addr ? len : 0;
+    if (addr)
+        memcpy(&s->listen_addr, addr, len);
     due_add(s, DUE_LISTEN_ERROR);
 }
 
@@ -205,6 +226,22 @@ static void listen_started(eddy_server *s, int fd)
     take_reserve(s); /* see shed_connection */
     sync_ref(s);
     due_add(s, DUE_LISTENING);
+}
+
+/* readable_all / writable_all: the socket file's mode gains read (write) for everyone, as
+ * libuv's uv_pipe_chmod does for Node. 0, or -1 with errno. */
+static int unix_file_mode(const eddy_server *s, const eddy__sockaddr *addr)
+{
+    if (addr->sa.sa_family != AF_UNIX || !(s->opts.readable_all || s->opts.writable_all))
+        return 0;
+    struct stat st;
+    if (stat(addr->un.sun_path, &st) < 0)
+        return -1;
+    mode_t want = (s->opts.readable_all ? S_IRUSR | S_IRGRP | S_IROTH : 0) |
+                  (s->opts.writable_all ? S_IWUSR | S_IWGRP | S_IWOTH : 0);
+    if ((st.st_mode & want) == want)
+        return 0;
+    return chmod(addr->un.sun_path, (st.st_mode | want) & 07777);
 }
 
 static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t len)
@@ -230,8 +267,11 @@ static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
         }
     }
-    if (bind(fd, &addr->sa, len) < 0 || listen(fd, s->opts.backlog) < 0) {
+    if (bind(fd, &addr->sa, len) < 0 || unix_file_mode(s, addr) < 0 ||
+        listen(fd, s->opts.backlog) < 0) {
         int err = -errno;
+        if (addr->sa.sa_family == AF_UNIX && errno != EADDRINUSE)
+            unlink(addr->un.sun_path); /* bound by us: not a file of someone else's */
         close(fd);
         return err;
     }
@@ -275,7 +315,7 @@ int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener
         err = bind_and_listen(s, &addr, len);
     }
     if (err < 0)
-        listen_failed(s, err);
+        listen_failed(s, err, &addr, len);
     return 0;
 }
 
@@ -299,7 +339,7 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
     err = bind_and_listen(s, &addr, len);
     if (err < 0) {
         eddy__free(copy);
-        listen_failed(s, err);
+        listen_failed(s, err, &addr, len);
         return 0;
     }
     eddy__free(s->unix_path);
@@ -311,18 +351,26 @@ int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, vo
 {
     if (!s || fd < 0)
         return -EINVAL;
-    int type;
-    socklen_t tlen = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)
-        return -EINVAL;
     int err = listen_common(s, on_listening, ctx);
     if (err < 0)
         return err;
-    err = eddy__fd_prepare(fd);
-    if (!err && listen(fd, s->opts.backlog) < 0)
-        err = -errno;
+    /* What the fd is, Node finds out when it listens: an 'error' from the loop (a pipe or
+     * a tty: ENOTSOCK; a regular file: EINVAL, as Node reports; a datagram socket or a
+     * connected one: EINVAL), not a return code. */
+    int type;
+    socklen_t tlen = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+        struct stat st;
+        err = errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? -EINVAL : -errno;
+    } else if (type != SOCK_STREAM) {
+        err = -EINVAL;
+    } else {
+        err = eddy__fd_prepare(fd);
+        if (!err && listen(fd, s->opts.backlog) < 0)
+            err = -errno;
+    }
     if (err < 0) {
-        listen_failed(s, err);
+        listen_failed(s, err, NULL, 0);
         return 0;
     }
     listen_started(s, fd);
@@ -427,6 +475,7 @@ static void server_fail(eddy_server *s, int err, const char *syscall)
     eddy_event ev = {0};
     ev.u.error.code = err;
     ev.u.error.syscall = syscall;
+    ev.u.error.port = -1;
     eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
     if (!listening(s))
         server_close(s);
@@ -440,7 +489,28 @@ static void accept_dropped(eddy_server *s, int fd, int err)
     eddy_event ev = {0};
     ev.u.error.code = err;
     ev.u.error.syscall = "accept";
+    ev.u.error.port = -1;
     eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+}
+
+/* Over max_connections: closed at once (the client sees its connection end), and 'drop'
+ * tells who it was (Node v18.6+). */
+static void drop_connection(eddy_server *s, int fd, const eddy__sockaddr *peer, socklen_t len)
+{
+    eddy_address local, remote;
+    eddy_event ev = {0};
+    if (peer->sa.sa_family != AF_UNIX) {
+        eddy__sockaddr self;
+        socklen_t self_len = sizeof self;
+        if (getsockname(fd, &self.sa, &self_len) == 0) {
+            eddy__address_from_sockaddr(&local, &self, self_len);
+            ev.u.drop.local = &local;
+        }
+        eddy__address_from_sockaddr(&remote, peer, len);
+        ev.u.drop.remote = &remote;
+    }
+    close(fd);
+    eddy__emit_id(&s->emitter, EDDY__EV_DROP, &ev);
 }
 
 static void server_on_io(eddy__io *io, unsigned revents)
@@ -478,7 +548,7 @@ static void server_on_io(eddy__io *io, unsigned revents)
         }
         take_reserve(s);
         if (s->max_connections && s->connections >= s->max_connections) {
-            close(fd); /* over the limit: the client sees the connection end */
+            drop_connection(s, fd, &peer, len);
             continue;
         }
         eddy_socket *sock = eddy__socket_accepted(s, fd, &peer, len, &s->opts);

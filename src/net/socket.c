@@ -27,7 +27,8 @@
 static void socket_tick(eddy__deferred *d);
 static void socket_on_io(eddy__io *io, unsigned revents);
 
-static const char *const call_names[] = {NULL, "connect", "read", "write", "setTimeout", NULL};
+static const char *const call_names[] = {NULL,         "connect", "read", "write",
+                                         "setTimeout", NULL,      "bind"};
 
 static const char *call_name(uint8_t call)
 {
@@ -54,11 +55,26 @@ static int socket_fd(const eddy_socket *s)
     return s->io.fd >= 0 ? s->io.fd : s->closing_fd;
 }
 
-/* An open socket (connecting or connected, not destroyed) that is referenced keeps the
- * loop alive. */
+/* Whether the socket has work the loop must wait for, as a libuv handle is active: it
+ * connects, reads, or has writes (or a FIN) to send. A connected socket that is paused (or
+ * whose peer ended) with nothing to write does not keep the loop alive: Node exits when
+ * only such sockets are left. */
+static bool socket_active(const eddy_socket *s)
+{
+    if (s->io.fd < 0 || socket_has(s, S_DESTROYED))
+        return false;
+    if (!socket_has(s, S_CONNECTED))
+        return true; /* connecting */
+    if (!socket_has(s, S_PAUSED | S_READ_ENDED))
+        return true;
+    return !eddy__queue_empty(&s->writes) ||
+           (socket_has(s, S_END_CALLED) && !socket_has(s, S_SHUT));
+}
+
+/* An active socket that is referenced keeps the loop alive. */
 void eddy__socket_sync_ref(eddy_socket *s)
 {
-    bool want = socket_has(s, S_REFERENCED) && s->io.fd >= 0 && !socket_has(s, S_DESTROYED);
+    bool want = socket_has(s, S_REFERENCED) && socket_active(s);
     if (want == socket_has(s, S_HOLDS_REF))
         return;
     if (want) {
@@ -76,6 +92,7 @@ void eddy__socket_sync_reading(eddy_socket *s)
         eddy__io_start(&s->io, EDDY__READABLE);
     else if (s->io.fd >= 0)
         eddy__io_stop(&s->io, EDDY__READABLE);
+    eddy__socket_sync_ref(s);
 }
 
 static void socket_uncaught(const eddy_event *ev, void *ctx)
@@ -85,12 +102,39 @@ static void socket_uncaught(const eddy_event *ev, void *ctx)
         eddy_socket_destroy(s);
 }
 
-static void emit_error(eddy_socket *s, int code, const char *syscall)
+/* 'error', with what a failed connect was connecting to (Node's err.address, err.port). */
+static void emit_error(eddy_socket *s, int code, uint8_t call)
 {
     eddy_event ev = {0};
     ev.u.error.code = code;
-    ev.u.error.syscall = syscall;
+    ev.u.error.syscall = call_name(call);
+    ev.u.error.port = -1; /* Node: undefined for a UNIX path, and for port 0 */
+    eddy_address peer;
+    if (call == CALL_CONNECT) {
+        if (socket_has(s, S_UNIX) && s->rare && s->rare->path) {
+            ev.u.error.address = s->rare->path;
+        } else if (s->peer_len) {
+            eddy__sockaddr sa; /* aligned, which the compact form is not */
+            memcpy(&sa, &s->peer, s->peer_len);
+            eddy__address_from_sockaddr(&peer, &sa, s->peer_len);
+            ev.u.error.address = peer.address;
+            ev.u.error.port = peer.port ? peer.port : -1;
+        }
+    }
     eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
+}
+
+struct socket_rare *eddy__socket_rare(eddy_socket *s)
+{
+    if (!s->rare) {
+        struct socket_rare *r = eddy__calloc(1, sizeof *r);
+        if (!r)
+            return NULL;
+        eddy__timer_init(&r->timer, s->io.loop);
+        eddy__timer_set_ref(&r->timer, false);
+        s->rare = r;
+    }
+    return s->rare;
 }
 
 /* ---- the idle timer ----
@@ -105,14 +149,14 @@ static void idle_fire(void *arg);
  * of silently never timing out. */
 void eddy__socket_idle_restart(eddy_socket *s, uint64_t due)
 {
-    if (eddy__timer_start_at(&s->idle->timer, due, idle_fire, s) < 0)
+    if (eddy__timer_start_at(&s->rare->timer, due, idle_fire, s) < 0)
         eddy__socket_destroy(s, -ENOMEM, CALL_SET_TIMEOUT);
 }
 
 static void idle_fire(void *arg)
 {
     eddy_socket *s = arg;
-    struct socket_idle *idle = s->idle;
+    struct socket_rare *idle = s->rare;
     if (socket_has(s, S_DESTROYED) || idle->timeout_ns == 0)
         return;
     uint64_t due = idle->last_active_ns + idle->timeout_ns;
@@ -155,7 +199,9 @@ void eddy__socket_release(eddy__deferred *d)
     eddy__socket_run_write_callbacks(s); /* those queued by 'close' listeners */
     eddy__emitter_dispose(&s->emitter);
     eddy__handle_remove(s->io.loop);
-    eddy__free(s->idle);
+    if (s->rare)
+        eddy__free(s->rare->path);
+    eddy__free(s->rare);
     eddy__free(s);
 }
 
@@ -181,6 +227,14 @@ static int apply_keep_alive(eddy_socket *s)
         int secs = (int)s->keepalive_s;
         if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
             return -errno;
+    }
+#endif
+#if defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    if (v) {
+        /* As libuv (and so Node v20) sets them: a probe a second, ten probes. */
+        int intvl = 1, cnt = 10;
+        setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
     }
 #endif
     return 0;
@@ -211,6 +265,13 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         s->flags |= S_PAUSED;
     if (opts->high_water_mark)
         s->high_water_mark = clamp_u32(opts->high_water_mark);
+    if (peer->sa.sa_family != AF_UNIX && (opts->no_delay || opts->keep_alive)) {
+        /* The server's noDelay / keepAlive options (Node v18.6+), set on each socket. */
+        if (opts->no_delay)
+            eddy_socket_set_no_delay(s, true);
+        if (opts->keep_alive)
+            eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms);
+    }
     if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
     } else {
@@ -298,8 +359,8 @@ void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call)
         s->closing_fd = s->io.fd;
         eddy__io_close(&s->io);
     }
-    if (s->idle)
-        eddy__timer_stop(&s->idle->timer);
+    if (s->rare)
+        eddy__timer_stop(&s->rare->timer);
     eddy__socket_cancel_writes(s, -ECANCELED);
     eddy__socket_sync_ref(s);
     socket_schedule_tick(s);
@@ -311,6 +372,46 @@ void eddy_socket_destroy(eddy_socket *s)
         eddy__socket_destroy(s, 0, CALL_NONE);
 }
 
+void eddy_socket_reset_and_destroy(eddy_socket *s)
+{
+    if (!s)
+        return;
+    if (s->io.fd >= 0 && socket_has(s, S_CONNECTED) && !socket_has(s, S_UNIX | S_DESTROYED)) {
+        /* SO_LINGER with a zero timeout: close(2) sends a reset (RST) instead of a FIN,
+         * and the peer's next read or write fails with ECONNRESET. */
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(s->io.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    eddy__socket_destroy(s, 0, CALL_NONE);
+}
+
+bool eddy__socket_revive(eddy_socket *s)
+{
+    if (!socket_has(s, S_IN_CLOSE))
+        return false;
+    if (s->closing_fd >= 0) {
+        close(s->closing_fd);
+        s->closing_fd = -1;
+    }
+    if (s->server) {
+        /* The accepted connection is over for its server; the socket is the user's now. */
+        eddy__server_connection_closed(s->server);
+        s->server = NULL;
+    }
+    /* Options and the encoding survive, as in Node; state and addresses do not. */
+    s->flags &= S_REFERENCED | S_HALF_OPEN | S_NO_DELAY | S_KEEPALIVE | S_DECODING | S_IN_CLOSE;
+    s->error = 0;
+    s->error_call = CALL_NONE;
+    s->peer_len = s->local_len = 0;
+    s->corked = 0;
+    if (s->rare) {
+        eddy__free(s->rare->path);
+        s->rare->path = NULL;
+    }
+    eddy__decoder_init(&s->decoder, s->decoder.enc);
+    return true;
+}
+
 /* Both directions are done: the socket closes by itself (Node's autoDestroy). */
 void eddy__socket_maybe_close(eddy_socket *s)
 {
@@ -319,7 +420,7 @@ void eddy__socket_maybe_close(eddy_socket *s)
 }
 
 /* The pending phase: 'connect' of an immediate connection, write callbacks, 'drain',
- * then 'error' and 'close' of a destroyed socket, in Node's order. */
+ * 'finish', then 'error' and 'close' of a destroyed socket, in Node's order. */
 static void socket_tick(eddy__deferred *d)
 {
     eddy_socket *s = EDDY__CONTAINER_OF(d, eddy_socket, tick);
@@ -339,16 +440,26 @@ static void socket_tick(eddy__deferred *d)
         if (!socket_has(s, S_DESTROYED))
             eddy__emit_id(&s->emitter, EDDY__EV_DRAIN, NULL);
     }
+    if (socket_has(s, S_FINISH_PENDING)) {
+        /* Our FIN is out and everything before it was flushed ('finish' comes even when
+         * the socket closes right after, as both directions are then done). */
+        s->flags &= ~S_FINISH_PENDING;
+        eddy__emit_id(&s->emitter, EDDY__EV_FINISH, NULL);
+    }
     if (!socket_has(s, S_DESTROYED) || socket_has(s, S_CLOSE_EMITTED))
         return;
     if (eddy__deferred_queued(&s->tick))
         return; /* a listener above queued more: finish in that run */
     s->flags |= S_CLOSE_EMITTED;
     if (s->error)
-        emit_error(s, s->error, call_name(s->error_call));
+        emit_error(s, s->error, s->error_call);
     eddy_event ev = {0};
     ev.u.had_error = s->error != 0;
+    s->flags |= S_IN_CLOSE;
     eddy__emit_id(&s->emitter, EDDY__EV_CLOSE, &ev);
+    s->flags &= ~S_IN_CLOSE;
+    if (!socket_has(s, S_DESTROYED))
+        return; /* a 'close' listener connected it again: it lives on */
     if (s->closing_fd >= 0) {
         close(s->closing_fd);
         s->closing_fd = -1;
@@ -410,35 +521,28 @@ int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeou
     if (socket_has(s, S_DESTROYED))
         return 0; /* Node: harmless on a closed socket */
     if (ms == 0) {
-        if (s->idle) {
-            s->idle->timeout_ns = 0;
-            eddy__timer_stop(&s->idle->timer);
+        if (s->rare) {
+            s->rare->timeout_ns = 0;
+            eddy__timer_stop(&s->rare->timer);
         }
     } else {
-        if (!s->idle) {
-            struct socket_idle *idle = eddy__malloc(sizeof *idle);
-            if (!idle)
-                return -ENOMEM;
-            eddy__timer_init(&idle->timer, s->io.loop);
-            eddy__timer_set_ref(&idle->timer, false);
-            idle->timeout_ns = 0;
-            s->idle = idle;
-        }
+        if (!eddy__socket_rare(s))
+            return -ENOMEM;
         uint64_t now = eddy__clock_ns();
         uint64_t timeout_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
-        if (eddy__timer_start_at(&s->idle->timer, now + timeout_ns, idle_fire, s) < 0)
+        if (eddy__timer_start_at(&s->rare->timer, now + timeout_ns, idle_fire, s) < 0)
             return -ENOMEM; /* the heap could not grow: no timeout is set */
-        s->idle->timeout_ns = timeout_ns;
-        s->idle->last_active_ns = now;
+        s->rare->timeout_ns = timeout_ns;
+        s->rare->last_active_ns = now;
     }
     /* Added last, so that a failure above leaves no listener behind (the timer cannot
      * fire before this call returns). */
     if (on_timeout) {
         int err = eddy__on_id(&s->emitter, EDDY__EV_TIMEOUT, on_timeout, ctx, true);
         if (err < 0) {
-            if (s->idle) {
-                s->idle->timeout_ns = 0;
-                eddy__timer_stop(&s->idle->timer);
+            if (s->rare) {
+                s->rare->timeout_ns = 0;
+                eddy__timer_stop(&s->rare->timer);
             }
             return err;
         }
@@ -558,4 +662,52 @@ void eddy_socket_ref(eddy_socket *s)
 void eddy_socket_unref(eddy_socket *s)
 {
     set_referenced(s, false);
+}
+
+/* ---- state, as Node's properties ---- */
+
+bool eddy_socket_destroyed(const eddy_socket *s)
+{
+    return !s || socket_has(s, S_DESTROYED);
+}
+
+bool eddy_socket_connecting(const eddy_socket *s)
+{
+    return s && socket_has(s, S_CONNECTING);
+}
+
+bool eddy_socket_pending(const eddy_socket *s)
+{
+    /* Node: !this._handle || this.connecting */
+    return !s || s->io.fd < 0 || socket_has(s, S_CONNECTING);
+}
+
+bool eddy_socket_readable(const eddy_socket *s)
+{
+    return s && socket_has(s, S_CONNECTING | S_CONNECTED) &&
+           !socket_has(s, S_READ_ENDED | S_DESTROYED);
+}
+
+bool eddy_socket_writable(const eddy_socket *s)
+{
+    return s && socket_has(s, S_CONNECTING | S_CONNECTED) &&
+           !socket_has(s, S_END_CALLED | S_DESTROYED);
+}
+
+const char *eddy_socket_ready_state(const eddy_socket *s)
+{
+    if (s && socket_has(s, S_CONNECTING) && !socket_has(s, S_DESTROYED))
+        return "opening";
+    bool r = eddy_socket_readable(s), w = eddy_socket_writable(s);
+    return r && w ? "open" : r ? "readOnly" : w ? "writeOnly" : "closed";
+}
+
+size_t eddy_socket_writable_length(const eddy_socket *s)
+{
+    return s ? s->queued : 0;
+}
+
+eddy_server *eddy_socket_server(const eddy_socket *s)
+{
+    return s ? s->server : NULL;
 }

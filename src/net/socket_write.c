@@ -52,6 +52,7 @@ static void write_failed(eddy_socket *s, int err)
 void eddy__socket_writes_flushed(eddy_socket *s)
 {
     eddy__io_stop(&s->io, EDDY__WRITABLE);
+    eddy__socket_sync_ref(s);
     if (socket_has(s, S_NEED_DRAIN)) {
         s->flags &= ~S_NEED_DRAIN;
         s->flags |= S_DRAIN_PENDING;
@@ -205,7 +206,8 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     /* Node's bytesWritten: what write and end accepted, not yet what the kernel took. */
     s->bytes_written += len;
     size_t sent = 0;
-    bool idle = socket_has(s, S_CONNECTED) && eddy__queue_empty(&s->writes) && send_fd < 0;
+    bool was_empty = eddy__queue_empty(&s->writes);
+    bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !s->corked;
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
      * leave together in one sendmsg when the callback that made them returns. */
@@ -250,7 +252,11 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
         eddy__queue_insert_tail(&s->writes, &r->node);
     }
     s->queued += rest;
-    if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
+    if (was_empty)
+        eddy__socket_sync_ref(s); /* a paused socket with writes keeps the loop alive */
+    if (s->corked) {
+        /* held until uncork */
+    } else if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
         /* Held writes reached the high-water mark: send them now, so that holding never
          * makes write return false while the kernel has room (once the kernel is full,
          * writability is awaited and this is skipped: no syscall per write). */
@@ -303,12 +309,19 @@ bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc
 {
     if (!s || !str)
         return false;
+    return eddy_socket_write_string_len(s, str, strlen(str), enc, cb, ctx);
+}
+
+bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t slen, eddy_encoding enc,
+                                  eddy_write_cb cb, void *ctx)
+{
+    if (!s || (!str && slen) || length_too_big(slen))
+        return false;
     if (!eddy__encoding_valid((int)enc)) {
         if (!socket_has(s, S_DESTROYED))
             eddy__socket_destroy(s, -EINVAL, CALL_WRITE);
         return false;
     }
-    size_t slen = strlen(str);
     if (enc == EDDY_ENC_BUFFER || enc == EDDY_ENC_UTF8)
         return queue_write(s, str, slen, -1, cb, ctx);
     size_t bound = eddy__encoding_bytes_bound(enc, slen);
@@ -325,6 +338,45 @@ bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc
     return ok;
 }
 
+/* The cork came off: what it held leaves now, in one sendmsg when it can. */
+static void uncorked(eddy_socket *s)
+{
+    if (socket_has(s, S_CONNECTED) && !socket_has(s, S_DESTROYED) && !eddy__queue_empty(&s->writes))
+        eddy__socket_flush_writes(s);
+}
+
+int eddy_socket_cork(eddy_socket *s)
+{
+    if (!s)
+        return -EINVAL;
+    if (s->corked == UINT8_MAX)
+        return -EOVERFLOW;
+    s->corked++;
+    return 0;
+}
+
+int eddy_socket_uncork(eddy_socket *s)
+{
+    if (!s)
+        return -EINVAL;
+    if (s->corked && --s->corked == 0)
+        uncorked(s);
+    return 0;
+}
+
+int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listener on_finish,
+                       void *ctx)
+{
+    if (!s)
+        return -EINVAL;
+    if (on_finish && !socket_has(s, S_END_CALLED | S_DESTROYED)) {
+        int err = eddy__on_id(&s->emitter, EDDY__EV_FINISH, on_finish, ctx, true);
+        if (err < 0)
+            return err;
+    }
+    return eddy_socket_end(s, data, len);
+}
+
 int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
 {
     if (!s)
@@ -333,15 +385,19 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
         return -EINVAL;
     if (socket_has(s, S_END_CALLED | S_DESTROYED))
         return 0;
+    if (s->corked) {
+        s->corked = 0; /* Node: end() uncorks */
+        uncorked(s);
+    }
     if (data && len)
         queue_write(s, data, len, -1, NULL, NULL);
     if (socket_has(s, S_DESTROYED))
         return 0;
     s->flags |= S_END_CALLED;
+    eddy__socket_sync_ref(s);
+    /* Never connected: nothing happens until destroy (Node emits nothing either). */
     if (socket_has(s, S_CONNECTED) && eddy__queue_empty(&s->writes))
         eddy__socket_send_fin(s);
-    else if (!socket_has(s, S_CONNECTING | S_CONNECTED))
-        eddy__socket_destroy(s, 0, CALL_NONE); /* never connected: nothing to end, just close */
     return 0;
 }
 
@@ -374,7 +430,8 @@ void eddy__socket_cancel_writes(eddy_socket *s, int status)
 
 void eddy__socket_send_fin(eddy_socket *s)
 {
-    s->flags |= S_SHUT;
+    s->flags |= S_SHUT | S_FINISH_PENDING;
+    socket_schedule_tick(s);
     eddy__io_stop(&s->io, EDDY__WRITABLE);
     /* With the peer's FIN already read, the socket closes right away, and close(2) sends
      * our FIN itself (nothing unread, so no reset): no shutdown(2) needed. ENOTCONN from
