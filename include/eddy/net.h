@@ -322,6 +322,11 @@ const char *eddy_socket_ready_state(const eddy_socket *s);
 size_t eddy_socket_writable_length(const eddy_socket *s);
 eddy_server *eddy_socket_server(const eddy_socket *s);
 
+/* The socket's descriptor (libuv's uv_fileno), for setsockopt and the like; -EBADF when
+ * it has none (not connected yet, or destroyed), -EINVAL for NULL. The socket keeps it:
+ * never close it. */
+int eddy_socket_fd(const eddy_socket *s);
+
 /* Writes src's data to dst; src pauses while dst is at or above its high-water mark and
  * resumes on dst's 'drain'; when end_dst, dst is ended when src ends. */
 int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);

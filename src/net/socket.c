@@ -707,6 +707,13 @@ size_t eddy_socket_writable_length(const eddy_socket *s)
     return s ? s->queued : 0;
 }
 
+int eddy_socket_fd(const eddy_socket *s)
+{
+    if (!s)
+        return -EINVAL;
+    return s->io.fd >= 0 ? s->io.fd : -EBADF;
+}
+
 eddy_server *eddy_socket_server(const eddy_socket *s)
 {
     return s ? s->server : NULL;
