@@ -280,11 +280,11 @@ class Bench:
         overhead = sum(counts[0].values()) - total * n
         return total, per, overhead
 
-    def count_instructions(self, peer, n):
+    def count_instructions(self, peer, n, callgrind_opts=()):
         """User instructions per lockstep request of peer's PONG server under callgrind:
         (per request, window overhead, the callgrind file of the 2N window)."""
         cg = os.path.join(self.tmp, f'cg-{peer}')
-        wrapper = ['valgrind', '--tool=callgrind', f'--callgrind-out-file={cg}']
+        wrapper = ['valgrind', '--tool=callgrind', f'--callgrind-out-file={cg}', *callgrind_opts]
         p, port = self.start_server(peer, 'pong', wrapper)
         c = None
         irs = []
@@ -750,11 +750,39 @@ GUARD_BUILD_OPTIONS = ('buildtype', 'optimization', 'b_sanitize', 'b_coverage', 
                        'b_ndebug', 'io_backend')
 
 
-def build_options(build):
+def build_options(build, names=GUARD_BUILD_OPTIONS):
     out = subprocess.run(['meson', 'introspect', '--buildoptions', os.path.join(ROOT, build)],
                          capture_output=True, text=True, check=True).stdout
     opts = {o['name']: o['value'] for o in json.loads(out)}
-    return {k: opts.get(k) for k in GUARD_BUILD_OPTIONS}
+    return {k: opts.get(k) for k in names}
+
+
+def profile(b):
+    """The callgrind file of one window of 2N lockstep requests (see count_instructions),
+    with per-instruction data, and its functions per request (exclusive, then inclusive):
+    what bench/results/profile.md is made of (bench/profile runs it for each server)."""
+    a = b.args
+    if a.profile_server:
+        b.server_argv = lambda peer, mode, port, extra=(): [a.profile_server, mode, str(port)]
+    ir, _, dump = b.count_instructions(a.profile_peer, a.guard_n,
+                                       ('--dump-instr=yes', '--collect-jumps=yes'))
+    shutil.copyfile(dump, a.profile)
+    n = 2 * a.guard_n
+    print(f'# {a.profile}: {a.profile_peer}, {n} lockstep requests, '
+          f'{ir:.1f} instructions per request')
+    for inclusive in ('no', 'yes'):
+        out = subprocess.run(['callgrind_annotate', '--threshold=100', f'--inclusive={inclusive}',
+                              a.profile], capture_output=True, text=True).stdout
+        print(f'\n## {"inclusive" if inclusive == "yes" else "exclusive (self)"} '
+              'instructions per request, by function')
+        section = out.split('file:function', 1)[-1].split('-- Auto-annotated', 1)[0]
+        for m in re.finditer(r'^\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S+)', section, re.M):
+            per = int(m.group(1).replace(',', '')) / n
+            # (exclusive: callgrind charges the frames that were live at the zeroing with
+            # the whole window; they are main's callers, not code of the request)
+            if per >= 0.5 and not (inclusive == 'no' and per >= ir - 1):
+                name = re.sub(r'^.*/(?=[^/]+:)', '', m.group(2))  # file:function, no dirs
+                print(f'{per:8.1f}  {name}')
 
 
 def toolchain():
@@ -781,7 +809,9 @@ def guard(b):
     n = args.guard_n
     print(f'== eddy hot-path guard: {os.path.relpath(binary, ROOT)} at {head}'
           f'{" + uncommitted src/include changes" if dirty else ""}')
-    print(f'   build: ' + ', '.join(f'{k}={v}' for k, v in opts.items()))
+    print(f'   build: ' + ', '.join(f'{k}={v}' for k, v in opts.items()) +
+          f', debug={build_options(args.build, ("debug",))["debug"]} (not compared: -g does '
+          'not change the code)')
     print(f'   {tools["cc"]}; glibc {tools["libc"]}; {tools["valgrind"]}')
     print(f'   lockstep PING over one connection (bench/common/lockstep_client), counts taken '
           f'around windows of {n} and {2 * n} requests; per request = difference / {n}')
@@ -806,14 +836,14 @@ def guard(b):
             'syscalls_per_request': round(sc, 4),
             'syscall_mix': measured['syscall_mix'],
         }
-        with open(BASELINE, 'w') as f:
+        with open(args.baseline, 'w') as f:
             json.dump(base, f, indent=1)
             f.write('\n')
-        print(f'wrote {os.path.relpath(BASELINE, ROOT)}: {ir:.1f} instructions, '
+        print(f'wrote {os.path.relpath(args.baseline, ROOT)}: {ir:.1f} instructions, '
               f'{sc:.3f} syscalls per request')
         return 0
 
-    base = json.load(open(BASELINE))
+    base = json.load(open(args.baseline))
     passed = failed = 0
     rows = []
     bi, bs = base['instructions_per_request'], base['syscalls_per_request']
@@ -860,7 +890,7 @@ def guard(b):
         notes.append('FAIL: a syscall was added to the lockstep request path')
     for line in notes:
         print('   ' + line)
-    print(f'   baseline: {os.path.relpath(BASELINE, ROOT)} (commit {base.get("commit")}, '
+    print(f'   baseline: {os.path.relpath(args.baseline, ROOT)} (commit {base.get("commit")}, '
           f'{base.get("date")}); took {time.time() - t0:.1f}s')
     print(f'{passed} passed, {failed} failed')
     return 1 if failed else 0
@@ -889,6 +919,12 @@ def main():
     ap.add_argument('--guard', action='store_true',
                     help="eddy's hot-path counts against bench/baseline.json (bench/guard)")
     ap.add_argument('--guard-n', type=int, default=5000)
+    ap.add_argument('--baseline', default=BASELINE, help='with --guard: the baseline file')
+    ap.add_argument('--profile', metavar='FILE',
+                    help='write the callgrind file of 2 x --guard-n lockstep requests to FILE')
+    ap.add_argument('--profile-peer', default='eddy', choices=PEERS)
+    ap.add_argument('--profile-server', metavar='PATH',
+                    help='with --profile: this server binary instead of the build\'s')
     ap.add_argument('--update-baseline', action='store_true',
                     help='with --guard: write bench/baseline.json from this run')
     ap.add_argument('--only', default='', help='comma-separated workload names')
@@ -896,6 +932,12 @@ def main():
                     help='rewrite latest.md and the chart from latest.json')
     args = ap.parse_args()
     b = Bench(args)
+    if args.profile:
+        try:
+            profile(b)
+        finally:
+            b.cleanup()
+        return
     if args.guard:
         try:
             rc = guard(b)
