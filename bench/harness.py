@@ -130,6 +130,19 @@ class Bench:
         return int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
 
     @staticmethod
+    def user_sys_ticks(pid):
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]), int(fields[12])
+
+    def user_share(self, metric, peer, before, after):
+        """The user-space share of the server's CPU over the runs: what is the library's
+        (and the application's) against the kernel's."""
+        u, k = after[0] - before[0], after[1] - before[1]
+        if u + k > 0:
+            self.put(metric + '_user_share', peer, u / (u + k))
+
+    @staticmethod
     def cpu_ns(pid):
         """On-CPU time (user + system) of every thread of pid, in ns: the scheduler's own
         sum (schedstat), not 10 ms ticks; ticks where schedstat is missing."""
@@ -323,7 +336,8 @@ class Bench:
             self.put('lockstep_syscalls_window_overhead', peer, overhead)
             self.put('lockstep_syscall_mix', peer,
                      ', '.join(f'{k} {v:.2f}' for k, v in
-                               sorted(per.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.01))
+                               sorted(per.items(), key=lambda kv: (-round(kv[1], 2), kv[0]))
+                               if v >= 0.01))
         if self.smoke or self.args.no_callgrind or not shutil.which('valgrind'):
             return
         n = self.args.callgrind_n
@@ -354,6 +368,7 @@ class Bench:
                     drive(servers[peer][1], warm=True)
             samples = {peer: [] for peer in peers}
             rates = {peer: [] for peer in peers}
+            us0 = {peer: self.user_sys_ticks(servers[peer][0].pid) for peer in peers}
             for _ in range(self.runs):
                 for peer in peers:
                     p, port = servers[peer]
@@ -367,6 +382,7 @@ class Bench:
             for peer in peers:
                 self.put(metric, peer, statistics.median(samples[peer]))
                 self.put(metric + '_rps', peer, statistics.median(rates[peer]))
+                self.user_share(metric, peer, us0[peer], self.user_sys_ticks(servers[peer][0].pid))
         finally:
             for p, _ in servers.values():
                 self.stop(p)
@@ -496,6 +512,7 @@ class Bench:
                         self.window(clients[peer], max(n // 10, conns))  # warm
                 samples = {peer: [] for peer in peers}
                 rates = {peer: [] for peer in peers}
+                us0 = {peer: self.user_sys_ticks(servers[peer][0].pid) for peer in peers}
                 for _ in range(self.runs):
                     for peer in peers:
                         pid = servers[peer][0].pid
@@ -507,6 +524,8 @@ class Bench:
                 for peer in peers:
                     self.put(f'cpu_us_c{conns}', peer, statistics.median(samples[peer]))
                     self.put(f'cpu_us_c{conns}_rps', peer, statistics.median(rates[peer]))
+                    self.user_share(f'cpu_us_c{conns}', peer, us0[peer],
+                                    self.user_sys_ticks(servers[peer][0].pid))
             finally:
                 for c in clients.values():
                     self.stop_client(c)
@@ -541,6 +560,7 @@ class Bench:
                         self.window(clients[peer], n // 10)  # warm
                 samples = {peer: [] for peer in peers}
                 rates = {peer: [] for peer in peers}
+                us0 = {peer: self.user_sys_ticks(servers[peer][0].pid) for peer in peers}
                 for _ in range(self.runs):
                     for peer in peers:
                         pid = servers[peer][0].pid
@@ -554,6 +574,8 @@ class Bench:
                 for peer in peers:
                     self.put(f'churn_cpu_us{suffix}', peer, statistics.median(samples[peer]))
                     self.put(f'churn_conns_per_s{suffix}', peer, statistics.median(rates[peer]))
+                    self.user_share(f'churn_cpu_us{suffix}', peer, us0[peer],
+                                    self.user_sys_ticks(servers[peer][0].pid))
             finally:
                 for c in clients.values():
                     self.stop_client(c)
@@ -614,6 +636,104 @@ METRICS = [
     ('lib_text_data_bytes', 'static library, text + data (size -t)', 'B', 'lower', None),
     ('lib_file_bytes', 'static library, .a file size (debug info stripped)', 'B', 'lower', None),
 ]
+# What limits each figure: kernel, client or eddy. {share:METRIC} is replaced by the
+# measured user-space share of the servers' CPU in that workload.
+LIMITS = [
+    ('lockstep_syscalls', 'lockstep syscalls',
+     'the kernel: a reply needs a wait, a read and a write; eddy makes exactly those, as the '
+     'floor does (libuv adds an epoll_ctl per write, libevent two).'),
+    ('lockstep_instructions', 'lockstep instructions',
+     "eddy: its own code between the three syscalls (the emit, the loop's phases, checks of "
+     'features that are off); by function in `profile.md`.'),
+    ('cpu_us_50conn', 'PING -c 50, -P 16, HTTP',
+     'the kernel: the loopback TCP stack is most of the server\'s CPU ({share:cpu_us_50conn}); '
+     'the client (redis-benchmark, wrk) holds the other core, so batching per wakeup, and with '
+     'it CPU per request, follows how the two processes are scheduled.'),
+    ('cpu_us_c50', '50 / 1,000 / 10,000 connections',
+     'the kernel ({share:cpu_us_c10000} at 10,000); CPU per request falls as connections grow '
+     'because each wakeup returns more ready sockets; the client (one epoll loop on the other '
+     'core) sets the pace. eddy: its per-request instructions, the same at every count (no '
+     'per-connection scan in the loop).'),
+    ('churn_cpu_us', 'accept churn (server CPU per connection)',
+     'the kernel: accept, the handshake, FIN and close are most of it ({share:churn_cpu_us}); '
+     'the client on the other core limits conn/s, which is why the figure is CPU per '
+     'connection. With 2 loops the two server threads and the client share 2 cores.'),
+    ('pump_gbps', 'pump', 'the kernel: copying through the loopback socket; one write in flight.'),
+    ('write_batch_s', '1M small writes',
+     'eddy: held writes leave in one sendmsg per iteration; libuv makes a syscall per write.'),
+    ('pound_conns_per_s', 'accept churn, conn/s (library clients)',
+     'the kernel and the client: both processes share 2 cores; the figure compares eddy and libuv '
+     'as clients and servers together.'),
+    ('timers_total_s', 'timers', 'eddy: its heap (memory and cache misses with 1M entries).'),
+    ('idle_bytes_per_conn', 'idle connections',
+     'eddy: the socket struct and its emitter table (heap, page-rounded RSS); the kernel\'s '
+     'socket memory is not in RSS and is the same for every server; the floor keeps nothing '
+     'per idle connection until one writes or closes.'),
+    ('lib_text_data_bytes', 'library size', 'eddy: its code.'),
+]
+
+
+def limits_lines(res):
+    def share(metric):
+        row = res.get(metric + '_user_share', {})
+        parts = [f'{p} {row[p] * 100:.0f} %' for p in ('eddy', 'libuv', 'epoll') if p in row]
+        return ('user space ' + ', '.join(parts) + ' of the server\'s CPU') if parts else \
+            'user space: not measured'
+    out = []
+    for metric, name, text in LIMITS:
+        if metric not in res:
+            continue
+        out.append(f'- **{name}**: ' + re.sub(r'\{share:(\w+)\}', lambda m: share(m.group(1)),
+                                              text))
+    return out
+
+
+def scaling_lines(res):
+    out = []
+    counts = sorted(int(m[len('cpu_us_c'):]) for m in res
+                    if re.fullmatch(r'cpu_us_c\d+', m))
+    peers = [p for p in ('eddy', 'libuv', 'epoll')
+             if any(p in res.get(f'cpu_us_c{c}', {}) for c in counts)]
+    if counts:
+        out += ['## Scaling with connections (server CPU per request, µs)', '',
+                '| connections | ' + ' | '.join(peers) + ' | eddy/libuv | eddy/epoll | '
+                'requests/s (eddy, client-bound) |', '|' + '---|' * (len(peers) + 4)]
+        for c in counts:
+            row = res[f'cpu_us_c{c}']
+            cells = [f'{c:,}'] + [fmt(row.get(p)) for p in peers]
+            for p in ('libuv', 'epoll'):
+                cells.append(fmt(row['eddy'] / row[p]) + '×' if row.get('eddy') and row.get(p)
+                             else '–')
+            cells.append(fmt(res.get(f'cpu_us_c{c}_rps', {}).get('eddy')))
+            out.append('| ' + ' | '.join(cells) + ' |')
+        g = res.get('cpu_growth', {})
+        if g:
+            out += ['', f'Growth from {counts[0]:,} to {counts[-1]:,} connections (CPU per '
+                    'request, most / fewest): ' +
+                    ', '.join(f'{p} {g[p]:.2f}×' for p in peers if p in g) + '.']
+        out.append('')
+    variants = [('', '1 loop'), ('_reuseport', '1 loop, reuse_port'),
+                ('_2loops', '2 loops on 2 threads, reuse_port')]
+    if any(f'churn_cpu_us{v}' in res for v, _ in variants):
+        peers = [p for p in ('eddy', 'libuv', 'epoll')
+                 if any(p in res.get(f'churn_cpu_us{v}', {}) for v, _ in variants)]
+        out += ['## Accept churn (server CPU per connection, µs; conn/s in brackets)', '',
+                '| server | ' + ' | '.join(peers) + ' | eddy/libuv | eddy/epoll |',
+                '|' + '---|' * (len(peers) + 3)]
+        for v, label in variants:
+            row = res.get(f'churn_cpu_us{v}', {})
+            rate = res.get(f'churn_conns_per_s{v}', {})
+            if not row:
+                continue
+            cells = [label] + [f'{fmt(row.get(p))} ({fmt(rate.get(p))})' for p in peers]
+            for p in ('libuv', 'epoll'):
+                cells.append(fmt(row['eddy'] / row[p]) + '×' if row.get('eddy') and row.get(p)
+                             else '–')
+            out.append('| ' + ' | '.join(cells) + ' |')
+        out.append('')
+    return out
+
+
 COLUMNS = ['eddy', 'libuv', 'libevent', 'node', 'epoll', 'libev', 'eddy -O3']
 
 
@@ -650,13 +770,14 @@ def verdict(metric, row, target, direction):
     return f'{sign} {fmt(t)}×: {"met" if ok else "MISSED"}'
 
 
-def write_report(b, outdir, elapsed):
+def write_report(b, outdir, elapsed, date=None):
     os.makedirs(outdir, exist_ok=True)
     res = b.results
+    date = date or time.strftime('%Y-%m-%d %H:%M %Z')
     cols = [c for c in COLUMNS if any(c in res.get(m[0], {}) for m in METRICS)]
     peers = [c for c in cols if c not in ('eddy', 'eddy -O3')]
     lines = ['# eddy benchmark results', '',
-             f'Run by `bench/run{" --smoke" if b.smoke else ""}` on {time.strftime("%Y-%m-%d %H:%M %Z")}, '
+             f'Run by `bench/run{" --smoke" if b.smoke else ""}` on {date}, '
              f'{elapsed / 60:.1f} minutes; the machine is described in `machine.md`. '
              f'Time-based figures are the median of {b.runs} alternating run(s); '
              'instruction and syscall counts are deterministic.', '',
@@ -691,6 +812,10 @@ def write_report(b, outdir, elapsed):
         lines += ['']
     lines += ['', 'Chart: `ratios.png` (cost ratio eddy/peer, lower is better; throughput '
               'figures inverted so that every bar reads the same way).', '']
+    lines += scaling_lines(res)
+    lim = limits_lines(res)
+    if lim:
+        lines += ['## What limits each figure', ''] + lim + ['']
     if b.notes:
         lines += ['## Notes', ''] + [f'- {n}' for n in b.notes] + ['']
     if b.failures:
@@ -698,7 +823,8 @@ def write_report(b, outdir, elapsed):
     with open(os.path.join(outdir, 'latest.md'), 'w') as f:
         f.write('\n'.join(lines))
     with open(os.path.join(outdir, 'latest.json'), 'w') as f:
-        json.dump({'smoke': b.smoke, 'runs': b.runs, 'elapsed': elapsed, 'notes': b.notes,
+        json.dump({'smoke': b.smoke, 'runs': b.runs, 'elapsed': elapsed, 'date': date,
+                   'notes': b.notes,
                    'results': res, 'failures': b.failures},
                   f, indent=1, ensure_ascii=False)
     chart_svg(chart, peers, outdir)
@@ -928,6 +1054,8 @@ def main():
     ap.add_argument('--update-baseline', action='store_true',
                     help='with --guard: write bench/baseline.json from this run')
     ap.add_argument('--only', default='', help='comma-separated workload names')
+    ap.add_argument('--merge', action='store_true',
+                    help='with --only: update those rows of the last results, keep the rest')
     ap.add_argument('--report-only', action='store_true',
                     help='rewrite latest.md and the chart from latest.json')
     args = ap.parse_args()
@@ -948,7 +1076,7 @@ def main():
         saved = json.load(open(os.path.join(args.out, 'latest.json')))
         b.results, b.runs, b.failures = saved['results'], saved['runs'], saved['failures']
         b.notes = saved.get('notes', [])
-        write_report(b, args.out, saved.get('elapsed', 0))
+        write_report(b, args.out, saved.get('elapsed', 0), saved.get('date'))
         b.cleanup()
         return
     workloads = [('lockstep', b.lockstep), ('redis_conns', b.redis_conns),
@@ -972,7 +1100,24 @@ def main():
                    'libevent_core and libev are the static libraries Debian ships '
                    '(built -O2 by Debian, debug info stripped).')
     out = args.out if not args.smoke else os.path.join(tempfile.gettempdir(), 'eddy-bench-smoke')
-    write_report(b, out, time.time() - t0)
+    elapsed, date = time.time() - t0, None
+    saved_path = os.path.join(out, 'latest.json')
+    if args.merge and not args.smoke and os.path.exists(saved_path):
+        # A partial run (--only) updates its workloads' rows in the last full results.
+        saved = json.load(open(saved_path))
+        merged = saved['results']
+        merged.update(b.results)
+        b.results = merged
+        ran = [name for name, _ in workloads if not only or name in only]
+        now = time.strftime('%Y-%m-%d %H:%M %Z')
+        kept = [n for n in saved.get('notes', []) if n not in b.notes]
+        b.notes = kept + [f'{", ".join(ran)}: re-run on {now} ({elapsed / 60:.1f} minutes, '
+                          f'bench/run --only ... --merge); the other rows are from the run of '
+                          f'{saved.get("date", "?")}.']
+        b.failures = [f for f in saved.get('failures', [])
+                      if f.split(':', 1)[0] not in ran] + b.failures
+        elapsed, date = saved.get('elapsed', 0), saved.get('date')
+    write_report(b, out, elapsed, date)
     print(open(os.path.join(out, 'latest.md')).read())
     if b.failures:
         sys.exit(1)
