@@ -650,10 +650,12 @@ LIMITS = [
      'the client (redis-benchmark, wrk) holds the other core, so batching per wakeup, and with '
      'it CPU per request, follows how the two processes are scheduled.'),
     ('cpu_us_c50', '50 / 1,000 / 10,000 connections',
-     'the kernel ({share:cpu_us_c10000} at 10,000); CPU per request falls as connections grow '
-     'because each wakeup returns more ready sockets; the client (one epoll loop on the other '
-     'core) sets the pace. eddy: its per-request instructions, the same at every count (no '
-     'per-connection scan in the loop).'),
+     'the kernel ({share:cpu_us_c10000} at 10,000): CPU per request grows with the number of '
+     'connections by about the same factor for every server ({growth}), the floor included, '
+     "so the growth is the kernel's (per-socket state that no longer stays in the caches), "
+     "not the library's; eddy's own part per request does not depend on the count (nothing "
+     'in its loop walks the connections). The client, one epoll loop on the other core, sets '
+     'the pace (requests/s).'),
     ('churn_cpu_us', 'accept churn (server CPU per connection)',
      'the kernel: accept, the handshake, FIN and close are most of it ({share:churn_cpu_us}); '
      'the client on the other core limits conn/s, which is why the figure is CPU per '
@@ -679,12 +681,15 @@ def limits_lines(res):
         parts = [f'{p} {row[p] * 100:.0f} %' for p in ('eddy', 'libuv', 'epoll') if p in row]
         return ('user space ' + ', '.join(parts) + ' of the server\'s CPU') if parts else \
             'user space: not measured'
+    def growth():
+        g = res.get('cpu_growth', {})
+        return ', '.join(f'{p} {g[p]:.2f}×' for p in ('eddy', 'libuv', 'epoll') if p in g) or '?'
     out = []
     for metric, name, text in LIMITS:
         if metric not in res:
             continue
-        out.append(f'- **{name}**: ' + re.sub(r'\{share:(\w+)\}', lambda m: share(m.group(1)),
-                                              text))
+        text = re.sub(r'\{share:(\w+)\}', lambda m: share(m.group(1)), text)
+        out.append(f'- **{name}**: ' + text.replace('{growth}', growth()))
     return out
 
 
