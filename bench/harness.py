@@ -1122,7 +1122,7 @@ def main():
         ran = [name for name, _ in workloads if not only or name in only]
         now = time.strftime('%Y-%m-%d %H:%M %Z')
         kept = [n for n in saved.get('notes', []) if n not in b.notes]
-        b.notes = kept + [f'{", ".join(ran)}: re-run on {now} ({elapsed / 60:.1f} minutes, '
+        b.notes = kept + b.notes + [f'{", ".join(ran)}: re-run on {now} ({elapsed / 60:.1f} minutes, '
                           f'bench/run --only ... --merge); the other rows are from the run of '
                           f'{saved.get("date", "?")}.']
         b.failures = [f for f in saved.get('failures', [])
