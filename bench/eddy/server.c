@@ -1,9 +1,16 @@
 /* eddy's benchmark server, written the way the README teaches: a server with a
  * 'connection' listener, a 'data' listener per socket, eddy_socket_write for replies.
  *
- *   server pong|echo|http PORT      (see ../common/protocol.h for the protocols) */
+ *   server pong|echo|http PORT [--reuse-port] [--loops N]
+ *
+ * (see ../common/protocol.h for the protocols). --loops N runs N loops on N threads, each
+ * with its own server on the same port (SO_REUSEPORT: the kernel spreads the connections),
+ * the way eddy_server_options.reuse_port is meant to be used; --reuse-port alone sets the
+ * option on the one loop, for its cost without a second listener. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../common/protocol.h"
 #include "eddy.h"
@@ -76,20 +83,45 @@ static void on_error(const eddy_event *ev, void *ctx)
     exit(1);
 }
 
+static int port;
+static eddy_server_options opts;
+
+static void *run_loop(void *arg)
+{
+    (void)arg;
+    eddy_loop *loop = eddy_loop_new();
+    if (!loop)
+        exit(1);
+    eddy_server *server = eddy_create_server(loop, &opts, on_connection, NULL);
+    eddy_on(eddy_emitter_of(server), "error", on_error, NULL);
+    eddy_server_listen(server, port, "127.0.0.1", NULL, NULL);
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
     if (mode == MODE_BAD || argc < 3) {
-        fprintf(stderr, "usage: server pong|echo|http PORT\n");
+        fprintf(stderr, "usage: server pong|echo|http PORT [--reuse-port] [--loops N]\n");
         return 2;
     }
+    port = atoi(argv[2]);
+    int loops = 1;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--reuse-port") == 0)
+            opts.reuse_port = true;
+        else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc)
+            loops = atoi(argv[++i]);
+    }
+    if (loops > 1)
+        opts.reuse_port = true;
     replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
-    eddy_loop *loop = eddy_loop_new();
-    if (!loop)
-        return 1;
-    eddy_server *server = eddy_create_server(loop, NULL, on_connection, NULL);
-    eddy_on(eddy_emitter_of(server), "error", on_error, NULL);
-    eddy_server_listen(server, atoi(argv[2]), "127.0.0.1", NULL, NULL);
-    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    for (int i = 1; i < loops; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, run_loop, NULL) != 0)
+            return 1;
+    }
+    run_loop(NULL);
     return 0;
 }

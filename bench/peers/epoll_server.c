@@ -3,11 +3,15 @@
  * not take at once is kept per connection and flushed on EPOLLOUT. No callbacks, no
  * emitter, no allocation on the hot path: what a library cannot beat.
  *
- *   epoll_server pong|echo|http PORT */
+ *   epoll_server pong|echo|http PORT [--reuse-port] [--loops N]
+ *
+ * --loops N: N threads, each with its own epoll set and listening socket on the port
+ * (SO_REUSEPORT); --reuse-port alone sets the option on the one listening socket. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +29,11 @@ typedef struct {
 } conn_t;
 
 static enum bench_mode mode;
-static int epfd;
-static conn_t *conns; /* indexed by fd */
-static char buf[64 * 1024];
+static _Thread_local int epfd;
+static conn_t *conns; /* indexed by fd: shared by the threads, whose fds differ */
+static struct rlimit rl;
+static int port, reuse_port;
+static _Thread_local char buf[64 * 1024];
 static char replies[64 * 1024];
 static size_t reply_len, replies_cap;
 
@@ -106,26 +112,19 @@ static void conn_read(int fd)
         conn_close(fd);
 }
 
-int main(int argc, char **argv)
+static void *run_loop(void *arg)
 {
-    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
-    if (mode == MODE_BAD || argc < 3) {
-        fprintf(stderr, "usage: epoll_server pong|echo|http PORT\n");
-        return 2;
-    }
-    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
-    struct rlimit rl;
-    getrlimit(RLIMIT_NOFILE, &rl);
-    conns = calloc(rl.rlim_cur, sizeof *conns);
-
+    (void)arg;
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
+    if (reuse_port)
+        setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 511) < 0) {
         perror("epoll_server: listen");
-        return 1;
+        exit(1);
     }
     epfd = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd};
@@ -156,4 +155,33 @@ int main(int argc, char **argv)
                 conn_read(fd);
         }
     }
+}
+
+int main(int argc, char **argv)
+{
+    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
+    if (mode == MODE_BAD || argc < 3) {
+        fprintf(stderr, "usage: epoll_server pong|echo|http PORT [--reuse-port] [--loops N]\n");
+        return 2;
+    }
+    port = atoi(argv[2]);
+    int loops = 1;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--reuse-port") == 0)
+            reuse_port = 1;
+        else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc)
+            loops = atoi(argv[++i]);
+    }
+    if (loops > 1)
+        reuse_port = 1;
+    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    conns = calloc(rl.rlim_cur, sizeof *conns);
+    for (int i = 1; i < loops; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, run_loop, NULL) != 0)
+            return 1;
+    }
+    run_loop(NULL);
+    return 0;
 }

@@ -4,7 +4,12 @@
  * of the reply. uv_write writes at once when nothing is queued, so the copy is the only
  * extra work against uv_try_write, and it is what libuv's own echo benchmark server does.
  *
- *   uv_server pong|echo|http PORT */
+ *   uv_server pong|echo|http PORT [--reuse-port] [--loops N]
+ *
+ * --loops N: N loops on N threads, each with its own listening socket on the port
+ * (SO_REUSEPORT, set by hand: libuv 1.44 has no UV_TCP_REUSEPORT); --reuse-port alone sets
+ * the option on the one loop. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +29,8 @@ typedef struct {
 } write_t;
 
 static enum bench_mode mode;
-static uv_loop_t *loop;
-static char read_buf[64 * 1024];
+/* Per thread: with --loops, every loop reads into its own buffer. */
+static _Thread_local char read_buf[64 * 1024];
 static char replies[64 * 1024];
 static size_t reply_len, replies_cap;
 
@@ -93,7 +98,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (status < 0)
         return;
     conn_t *c = calloc(1, sizeof *c);
-    uv_tcp_init(loop, &c->handle);
+    uv_tcp_init(server->loop, &c->handle);
     if (uv_accept(server, (uv_stream_t *)&c->handle) < 0) {
         uv_close((uv_handle_t *)&c->handle, on_close);
         return;
@@ -102,25 +107,58 @@ static void on_connection(uv_stream_t *server, int status)
     uv_read_start((uv_stream_t *)&c->handle, on_alloc, on_read);
 }
 
-int main(int argc, char **argv)
+static int port;
+static int reuse_port;
+
+static void *run_loop(void *arg)
 {
-    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
-    if (mode == MODE_BAD || argc < 3) {
-        fprintf(stderr, "usage: uv_server pong|echo|http PORT\n");
-        return 2;
-    }
-    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
-    loop = uv_default_loop();
+    uv_loop_t *loop = arg ? arg : uv_default_loop();
+    if (arg)
+        uv_loop_init(loop);
     uv_tcp_t server;
     struct sockaddr_in addr;
-    uv_tcp_init(loop, &server);
-    uv_ip4_addr("127.0.0.1", atoi(argv[2]), &addr);
+    uv_tcp_init_ex(loop, &server, AF_INET);
+    if (reuse_port) {
+        uv_os_fd_t fd;
+        int one = 1;
+        uv_fileno((uv_handle_t *)&server, &fd);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    uv_ip4_addr("127.0.0.1", port, &addr);
     int err = uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0);
     if (!err)
         err = uv_listen((uv_stream_t *)&server, 511, on_connection);
     if (err) {
         fprintf(stderr, "uv_server: listen: %s\n", uv_strerror(err));
-        return 1;
+        exit(1);
     }
-    return uv_run(loop, UV_RUN_DEFAULT);
+    uv_run(loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    mode = bench_mode_from(argc > 1 ? argv[1] : NULL);
+    if (mode == MODE_BAD || argc < 3) {
+        fprintf(stderr, "usage: uv_server pong|echo|http PORT [--reuse-port] [--loops N]\n");
+        return 2;
+    }
+    port = atoi(argv[2]);
+    int loops = 1;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--reuse-port") == 0)
+            reuse_port = 1;
+        else if (strcmp(argv[i], "--loops") == 0 && i + 1 < argc)
+            loops = atoi(argv[++i]);
+    }
+    if (loops > 1)
+        reuse_port = 1;
+    replies_cap = fill_mode_replies(mode, replies, sizeof replies, &reply_len);
+    for (int i = 1; i < loops; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, run_loop, malloc(sizeof(uv_loop_t))) != 0)
+            return 1;
+    }
+    run_loop(NULL);
+    return 0;
 }
