@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "eddy.h"
@@ -164,5 +166,113 @@ Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
     eddy_socket_destroy(s);
     cr_assert(loop_ends_by_itself(loop, 5000));
     close(l);
+    assert_all_released(loop, fds_before);
+}
+
+/* ---- wrapping an fd (node: new net.Socket({fd}) reads a pipe) ---- */
+
+static void pipe_data(const eddy_event *ev, void *ctx)
+{
+    char *got = ctx;
+    strncat(got, ev->u.data.bytes, ev->u.data.len);
+}
+
+Test(node_compat, zeroed_socket_options_are_the_defaults_and_never_take_stdin)
+{
+    int fds_before = open_fd_count();
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options zero = {0};
+    eddy_socket *s = eddy_socket_new(loop, &zero);
+    cr_assert_not_null(s);
+    cr_assert_eq(eddy_socket_fd(s), -EBADF, "fd 0 alone is no fd");
+    cr_assert(eddy_socket_pending(s));
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    assert_all_released(loop, fds_before);
+}
+
+Test(node_compat, a_pipe_on_fd_0_is_read_with_use_fd)
+{
+    int fds_before = open_fd_count();
+    int saved = dup(0);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(dup2(p[0], 0), 0);
+    close(p[0]);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = 0, .use_fd = true};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    char got[64] = "";
+    eddy_on(eddy_emitter_of(s), "data", pipe_data, got);
+    cr_assert_eq(write(p[1], "from a pipe", 11), 11);
+    close(p[1]); /* EOF: 'end', then the socket closes (allow_half_open false) */
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    cr_assert_str_eq(got, "from a pipe");
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    dup2(saved, 0); /* the socket closed fd 0 */
+    close(saved);
+    cr_assert_eq(open_fd_count(), fds_before);
+}
+
+struct pipe_write {
+    int status;
+    int errors, code;
+};
+
+static void pipe_write_cb(eddy_socket *s, int status, void *ctx)
+{
+    (void)s;
+    ((struct pipe_write *)ctx)->status = status;
+}
+
+static void pipe_error(const eddy_event *ev, void *ctx)
+{
+    struct pipe_write *w = ctx;
+    w->errors++;
+    w->code = ev->u.error.code;
+}
+
+Test(node_compat, writing_a_pipe_whose_reader_is_gone_is_epipe_never_sigpipe)
+{
+    signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test */
+    int fds_before = open_fd_count();
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = p[1]};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    struct pipe_write w = {.status = 1};
+    eddy_on(eddy_emitter_of(s), "error", pipe_error, &w);
+    cr_assert(eddy_socket_write(s, "first", 5, NULL, NULL));
+    char buf[8];
+    cr_assert_eq(read(p[0], buf, sizeof buf), 5, "a pipe is written with write(2)");
+    close(p[0]);
+    eddy_socket_write(s, "second", 6, pipe_write_cb, &w);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    cr_assert_eq(w.status, -EPIPE);
+    cr_assert_eq(w.errors, 1);
+    cr_assert_eq(w.code, -EPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    cr_assert_not(sigismember(&pending, SIGPIPE), "no SIGPIPE left pending");
+    assert_all_released(loop, fds_before);
+}
+
+Test(node_compat, what_cannot_be_a_stream_is_refused)
+{
+    int fds_before = open_fd_count();
+    eddy_loop *loop = eddy_loop_new();
+    int file = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+    int dgram = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    eddy_socket_options o = {.fd = file};
+    cr_assert_null(eddy_socket_new(loop, &o), "a regular file");
+    o.fd = dgram;
+    cr_assert_null(eddy_socket_new(loop, &o), "a datagram socket");
+    close(file);
+    close(dgram);
+    o.fd = 1000; /* closed */
+    cr_assert_null(eddy_socket_new(loop, &o));
     assert_all_released(loop, fds_before);
 }

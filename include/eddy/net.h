@@ -145,14 +145,22 @@ void eddy_server_ref(eddy_server *s);
 void eddy_server_unref(eddy_server *s);
 
 typedef struct {
-    int fd;                 /* an existing connected socket to wrap; -1: none */
+    int fd;                 /* an existing fd to wrap (see use_fd); -1: none */
+    bool use_fd;            /* wrap fd even when it is 0 (stdin): zero-initialised options
+                             * are the defaults, so fd 0 alone means no fd */
     const char *type;       /* "tcp4", "tcp6", "unix" or NULL */
     bool allow_half_open;   /* stay writable after the peer's FIN until eddy_socket_end */
     size_t high_water_mark; /* write queue size at which write returns false; 0 = 16 KiB */
 } eddy_socket_options;
 
-/* A new socket (NULL on -ENOMEM, a NULL loop or a bad fd). NULL opts: not connected,
- * allow_half_open false. */
+/* A new socket (NULL on -ENOMEM, a NULL loop or a bad fd). NULL or zeroed opts: not
+ * connected, allow_half_open false. With an fd (fd > 0, or any fd >= 0 with use_fd), the
+ * socket wraps it, as Node's new net.Socket({fd}): a connected stream socket (reading at
+ * once), a stream socket not connected yet (bound or not: eddy_socket_connect* then
+ * connects that fd), or a pipe or tty (read with read(2), written with writev(2); a write
+ * to a pipe whose reader is gone is an 'error' EPIPE, never a SIGPIPE). NULL for what
+ * cannot be a stream: a datagram or listening socket, a regular file, a closed fd. The
+ * socket owns the fd from then on (it closes it after 'close'). */
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
 
 /* A socket connecting to host:port (host NULL: "localhost"). on_connect, when not NULL, is

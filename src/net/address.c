@@ -110,7 +110,8 @@ int eddy__fd_prepare(int fd)
     int fdfl = fcntl(fd, F_GETFD);
     if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
         return -errno;
-    return eddy__sys_nosigpipe(fd);
+    int err = eddy__sys_nosigpipe(fd);
+    return err == -ENOTSOCK ? 0 : err; /* a pipe or a tty: no socket option to set */
 }
 
 bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what)

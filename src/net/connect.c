@@ -83,7 +83,9 @@ static int socket_connect_to(eddy_socket *s, const struct connect_target *t,
     /* From its own 'close' listener, a socket may connect again (Node's reconnect). */
     if (socket_has(s, S_DESTROYED) && !eddy__socket_revive(s))
         return -EINVAL;
-    if (socket_has(s, S_CONNECTING | S_CONNECTED) || s->io.fd >= 0)
+    /* A wrapped fd that is not connected yet is used as it is (Node's connect with fd). */
+    bool own_fd = s->io.fd >= 0;
+    if (socket_has(s, S_CONNECTING | S_CONNECTED))
         return -EINVAL;
     if (on_connect) {
         int err = eddy__on_id(&s->emitter, EDDY__EV_CONNECT, on_connect, ctx, true);
@@ -95,7 +97,7 @@ static int socket_connect_to(eddy_socket *s, const struct connect_target *t,
         s->flags |= S_UNIX;
     else /* readable once connected, and named by a connect's 'error' */
         eddy__socket_cache_address(&s->peer, &s->peer_len, &t->addr, t->len);
-    int fd = eddy__sys_socket(t->addr.sa.sa_family);
+    int fd = own_fd ? s->io.fd : eddy__sys_socket(t->addr.sa.sa_family);
     if (fd < 0) {
         /* EMFILE and friends: an 'error' event like every other connect failure */
         connect_failed(s, -errno, t->path);

@@ -78,6 +78,7 @@ enum {
     S_FLUSH_PENDING = 1u << 20,  /* writes held back during a callback: sent by the tick */
     S_FINISH_PENDING = 1u << 21, /* our FIN went out: 'finish' from the tick */
     S_IN_CLOSE = 1u << 22,       /* 'close' listeners are running: connect may revive it */
+    S_NOT_SOCKET = 1u << 23,     /* a wrapped pipe or tty: read(2)/writev(2), not send */
 };
 
 enum {

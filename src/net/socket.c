@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -64,7 +65,7 @@ static bool socket_active(const eddy_socket *s)
     if (s->io.fd < 0 || socket_has(s, S_DESTROYED))
         return false;
     if (!socket_has(s, S_CONNECTED))
-        return true; /* connecting */
+        return socket_has(s, S_CONNECTING); /* (or a wrapped fd not connected yet) */
     if (!socket_has(s, S_PAUSED | S_READ_ENDED))
         return true;
     return !eddy__queue_empty(&s->writes) ||
@@ -291,17 +292,52 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
     return s;
 }
 
+/* What a wrapped fd is (Node's new net.Socket({fd})): a stream socket, connected or not
+ * yet (then eddy_socket_connect* uses it), or a pipe or tty, read and written with
+ * read(2)/writev(2). Flags to add, or -1 for what cannot be a stream. */
+static int64_t wrapped_fd_kind(int fd)
+{
+    int type;
+    socklen_t tlen = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+        struct stat st;
+        if (errno != ENOTSOCK || fstat(fd, &st) < 0 ||
+            !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+            return -1;
+        return S_NOT_SOCKET | S_CONNECTED;
+    }
+    if (type != SOCK_STREAM)
+        return -1;
+    int listening = 0;
+    socklen_t llen = sizeof listening;
+#ifdef SO_ACCEPTCONN
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &llen) == 0 && listening)
+        return -1; /* a listening socket is a server's */
+#endif
+    eddy__sockaddr local;
+    socklen_t len = sizeof local;
+    int64_t flags = 0;
+    if (getsockname(fd, &local.sa, &len) == 0 && local.sa.sa_family == AF_UNIX)
+        flags |= S_UNIX;
+    eddy__sockaddr peer;
+    len = sizeof peer;
+    if (getpeername(fd, &peer.sa, &len) == 0)
+        flags |= S_CONNECTED;
+    else if (errno != ENOTCONN)
+        return -1;
+    return flags;
+}
+
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
 {
     if (!loop)
         return NULL;
-    int fd = opts ? opts->fd : -1;
+    /* Zero-initialised options are the defaults: fd 0 is wrapped only with use_fd. */
+    int fd = opts && (opts->use_fd || opts->fd > 0) ? opts->fd : -1;
+    int64_t kind = 0;
     if (fd >= 0) {
-        int type;
-        socklen_t tlen = sizeof type;
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_STREAM)
-            return NULL;
-        if (eddy__fd_prepare(fd) < 0)
+        kind = wrapped_fd_kind(fd);
+        if (kind < 0 || eddy__fd_prepare(fd) < 0)
             return NULL;
     }
     eddy_socket *s = eddy__socket_alloc(loop);
@@ -317,11 +353,7 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
     }
     if (fd >= 0) {
         s->io.fd = fd;
-        eddy__sockaddr local;
-        socklen_t len = sizeof local;
-        if (getsockname(fd, &local.sa, &len) == 0 && local.sa.sa_family == AF_UNIX)
-            s->flags |= S_UNIX;
-        s->flags |= S_CONNECTED;
+        s->flags |= (uint32_t)kind;
         eddy__socket_sync_reading(s);
         eddy__socket_sync_ref(s);
     }

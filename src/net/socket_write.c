@@ -2,6 +2,8 @@
  * kernel when nothing is queued, else copied into requests (small ones share chunks) that
  * leave together in one sendmsg; callbacks, 'drain', end and the FIN. */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -13,6 +15,33 @@
 #include "sys.h"
 
 /* ---- writing ---- */
+
+/* A wrapped pipe or tty (not a socket): write(2) has no MSG_NOSIGNAL, and a write to a
+ * pipe whose reader is gone raises SIGPIPE. SIGPIPE is blocked for this thread around the
+ * write, and one the write raised is taken before unblocking (sigwait returns at once for
+ * a pending signal): eddy never raises SIGPIPE, whatever the process's disposition. A
+ * SIGPIPE that was already pending is left alone. */
+static ssize_t write_not_socket(int fd, const struct iovec *iov, int cnt)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    ssize_t n;
+    do
+        n = writev(fd, iov, cnt);
+    while (n < 0 && errno == EINTR);
+    int saved = errno;
+    if (n < 0 && saved == EPIPE && !was_pending && sigpending(&pending) == 0 &&
+        sigismember(&pending, SIGPIPE)) {
+        int sig;
+        sigwait(&pipe_set, &sig);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    return n;
+}
 
 /* Sends what the kernel takes; a NULL iov means the head request alone with its fd. */
 static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_fd)
@@ -35,6 +64,8 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
         memcpy(CMSG_DATA(c), &send_fd, sizeof send_fd);
     }
     ssize_t n;
+    if (socket_has(s, S_NOT_SOCKET))
+        return write_not_socket(s->io.fd, iov, iovcnt);
     /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
      * SIGPIPE, whatever the process's signal disposition. */
     do
@@ -43,8 +74,19 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
     return n;
 }
 
+/* The kernel refused the queue's head: its callback gets that error (Node passes it to
+ * the write's callback), the writes behind it -ECANCELED. */
 static void write_failed(eddy_socket *s, int err)
 {
+    if (!eddy__queue_empty(&s->writes)) {
+        struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+        eddy__queue_remove(&r->node);
+        if (r->send_fd >= 0 && r->off == 0)
+            r->send_fd = -1; /* never sent: the caller still owns it */
+        s->queued -= r->len - r->off;
+        r->status = err;
+        eddy__queue_insert_tail(&s->done, &r->node);
+    }
     eddy__socket_destroy(s, err, CALL_WRITE);
 }
 
@@ -216,9 +258,14 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     if (idle && !hold && len > 0) {
         s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
         ssize_t n;
-        do
-            n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
+        if (socket_has(s, S_NOT_SOCKET)) {
+            struct iovec one = {(void *)data, len};
+            n = write_not_socket(s->io.fd, &one, 1);
+        } else {
+            do
+                n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
+            while (n < 0 && errno == EINTR);
+        }
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             int err = -errno;
             if (cb)
