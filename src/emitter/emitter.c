@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/compiler.h"
 
 #define BUILTIN_COUNT ((unsigned)EDDY__EV_BUILTIN_COUNT)
 _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 16 bits");
@@ -405,22 +406,17 @@ static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
 
 /* An emit that finds no listener: only 'error' does something then. Out of line to keep
  * emit_ref small. */
-static int emit_to_nobody(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
+/* ev is complete (name and target set). */
+static int emit_to_nobody(eddy_emitter *e, unsigned ref, const eddy_event *ev)
 {
     if (ref != EDDY__EV_ERROR || e->free_pending)
         return 0;
-    eddy_event copy;
-    if (ev)
-        copy = *ev;
-    else
-        memset(&copy, 0, sizeof copy);
-    copy.name = name;
-    copy.target = e->target;
-    report_uncaught(e, &copy); /* e may be gone afterwards: no more access */
+    report_uncaught(e, ev); /* e may be gone afterwards: no more access */
     return 0;
 }
 
 static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev);
+static int emit_ready(eddy_emitter *e, unsigned ref, const eddy_event *ev);
 
 static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const char *event,
                                 eddy_listener fn, void *ctx)
@@ -458,14 +454,9 @@ static bool frame_admits(eddy_emitter *e, struct frame *f, const char *name)
     return !e->free_pending;
 }
 
+/* The event as listeners get it: the caller's, with the name and target set. */
 static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_event *ev)
 {
-    struct eddy__emitter_table *t = e->table;
-    uint32_t len;
-    if (!t || e->free_pending || (list_items(t, ref, &len), len == 0) ||
-        (t->tombstones && live_count(t, ref) == 0))
-        return emit_to_nobody(e, ref, name, ev);
-
     eddy_event copy;
     if (ev)
         copy = *ev;
@@ -473,7 +464,40 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
         memset(&copy, 0, sizeof copy);
     copy.name = name;
     copy.target = e->target;
+    return emit_ready(e, ref, &copy);
+}
 
+static EDDY__NOINLINE int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev,
+                                      uint32_t len);
+
+/* ev is complete. Small on purpose (the library's events come through here): one
+ * listener, neither once nor removed (no tombstones), is called without a frame;
+ * removals during the call only stamp (the depth is held), and nothing after the call
+ * reads the array. Everything else goes to emit_frames. */
+static int emit_ready(eddy_emitter *e, unsigned ref, const eddy_event *ev)
+{
+    struct eddy__emitter_table *t = e->table;
+    uint32_t len;
+    if (!t || e->free_pending || (list_items(t, ref, &len), len == 0) ||
+        (t->tombstones && live_count(t, ref) == 0))
+        return emit_to_nobody(e, ref, ev);
+    if (len == 1 && !t->tombstones) {
+        const struct listener *l = list_items(t, ref, &len);
+        if (!l->once) {
+            eddy_listener fn = l->fn;
+            void *ctx = l->ctx;
+            e->depth++;
+            fn(ev, ctx);
+            emitter_leave(e);
+            return 1;
+        }
+    }
+    return emit_frames(e, ref, ev, len);
+}
+
+static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint32_t len)
+{
+    struct eddy__emitter_table *t = e->table;
     struct frame f = {.outer = t->frames, .ref = ref, .next = 0, .end = len, .gen = t->gen};
     t->frames = &f;
     e->depth++;
@@ -483,12 +507,12 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
         const struct listener *l = list_items(t, ref, &len) + f.next++;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
-        if ((l->removed || l->once) && !frame_admits(e, &f, name)) {
+        if ((l->removed || l->once) && !frame_admits(e, &f, ev->name)) {
             if (e->free_pending)
                 break;
             continue;
         }
-        fn(&copy, ctx);
+        fn(ev, ctx);
         ran++;
     } while (f.next < f.end && !e->free_pending);
     t->frames = f.outer;
@@ -833,11 +857,16 @@ int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev)
     return index < 0 ? 0 : emit_ref(e, BUILTIN_COUNT + (unsigned)index, event, ev);
 }
 
-int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, const eddy_event *ev)
+int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
 {
     if (!e || (unsigned)id >= BUILTIN_COUNT)
         return -EINVAL;
-    return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+    if (!ev)
+        return emit_ref(e, (unsigned)id, builtin_names[id], NULL);
+    /* The library's events are built on its stack: filled in place, no copy. */
+    ev->name = builtin_names[id];
+    ev->target = e->target;
+    return emit_ready(e, (unsigned)id, ev);
 }
 
 size_t eddy_listener_count(const eddy_emitter *e, const char *event)

@@ -48,8 +48,9 @@ void eddy__emitter_dispose(eddy_emitter *e);
  * running on the emitter: its owner must wait before eddy__emitter_dispose. */
 bool eddy__emitter_busy(const eddy_emitter *e);
 
-/* eddy_emit for a built-in event, without any string comparison. ev may be NULL. */
-int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, const eddy_event *ev);
+/* eddy_emit for a built-in event, without any string comparison. ev may be NULL; when it
+ * is not, its name and target are set in place (no copy of the event). */
+int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev);
 
 /* eddy_listener_count for a built-in event; O(1). */
 size_t eddy__listener_count_id(const eddy_emitter *e, enum eddy__event_id id);

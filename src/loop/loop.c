@@ -11,14 +11,7 @@
 
 uint64_t eddy__clock_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void eddy__loop_update_time(eddy_loop *loop)
-{
-    loop->now_ns = eddy__clock_ns();
+    return eddy__clock_ns_inline();
 }
 
 eddy_loop *eddy_loop_new(void)
@@ -117,16 +110,14 @@ void eddy__loop_unref(eddy_loop *loop)
     loop->active_refs--;
 }
 
-void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size)
+void *eddy__loop_scratch_grow(eddy_loop *loop, unsigned slot, size_t size)
 {
-    if (loop->scratch[slot].cap < size) {
-        void *p = eddy__realloc(loop->scratch[slot].ptr, size);
-        if (!p)
-            return NULL;
-        loop->scratch[slot].ptr = p;
-        loop->scratch[slot].cap = size;
-    }
-    return loop->scratch[slot].ptr;
+    void *p = eddy__realloc(loop->scratch[slot].ptr, size);
+    if (!p)
+        return NULL;
+    loop->scratch[slot].ptr = p;
+    loop->scratch[slot].cap = size;
+    return p;
 }
 
 /* ---- deferred calls ---- */
@@ -162,7 +153,7 @@ void eddy__release(eddy_loop *loop, eddy__deferred *d, void (*fn)(eddy__deferred
 
 /* Runs pending calls until none is left, including those they queue (like Node's
  * nextTick queue). Each node is unlinked before its call, so it may queue itself again. */
-static void run_pending(eddy_loop *loop)
+static void run_pending_calls(eddy_loop *loop)
 {
     while (!eddy__queue_empty(&loop->pending)) {
         eddy__queue *q = loop->pending.next;
@@ -170,6 +161,13 @@ static void run_pending(eddy_loop *loop)
         eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
         d->fn(d);
     }
+}
+
+/* Called after every phase: the check is inline, the work out of line. */
+static inline void run_pending(eddy_loop *loop)
+{
+    if (!eddy__queue_empty(&loop->pending))
+        run_pending_calls(loop);
 }
 
 static void run_releases(eddy_loop *loop)
@@ -321,12 +319,14 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
         /* The clock is read after every wait; before the timers and the wait only when
          * timers exist (callbacks since the last read may have made some due, and the
          * wait's timeout must not oversleep). An I/O-only turn reads it once. */
-        if (loop->heap_len)
+        if (loop->heap_len) {
             eddy__loop_update_time(loop);
-        eddy__timers_run(loop);
-        run_pending(loop);
+            eddy__timers_run(loop);
+            run_pending(loop);
+        }
 
-        apply_changes(loop);
+        if (!eddy__queue_empty(&loop->changes))
+            apply_changes(loop);
         if (loop->heap_len)
             eddy__loop_update_time(loop);
         err = eddy__backend_poll(loop, poll_timeout_ms(loop, mode));
@@ -341,9 +341,13 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode)
             eddy__timers_run(loop);
             run_pending(loop);
         }
-        eddy__immediates_run(loop);
-        run_pending(loop);
-        run_releases(loop);
+        /* Empty phases cost a test each, not a call. */
+        if (!eddy__queue_empty(&loop->immediates)) {
+            eddy__immediates_run(loop);
+            run_pending(loop);
+        }
+        if (!eddy__queue_empty(&loop->releases))
+            run_releases(loop);
 
         alive = loop_alive(loop);
         if (mode != EDDY_RUN_DEFAULT)

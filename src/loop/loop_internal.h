@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/queue.h"
 #include "eddy/emitter.h"
@@ -124,7 +125,17 @@ struct eddy_loop {
 
 /* the monotonic clock, read now */
 uint64_t eddy__clock_ns(void);
-void eddy__loop_update_time(eddy_loop *loop);
+static inline uint64_t eddy__clock_ns_inline(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+/* Once per turn and phase: inline, straight to the vDSO. */
+static inline void eddy__loop_update_time(eddy_loop *loop)
+{
+    loop->now_ns = eddy__clock_ns_inline();
+}
 
 /* I/O watchers. Interest changes are queued and given to the backend once per
  * iteration, just before it polls: a socket that asks for writability and gets its
@@ -176,8 +187,14 @@ void eddy__deferred_init(eddy__deferred *d, void (*fn)(eddy__deferred *d));
 void eddy__loop_uncaught(const eddy_loop *loop, eddy_listener *fn, void **ctx);
 
 /* A buffer of at least size bytes, owned by the loop and valid until the next call
- * with the same slot (0 or 1). NULL on -ENOMEM. */
-void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size);
+ * with the same slot (0 or 1). NULL on -ENOMEM. Inline: the read path asks once per read. */
+void *eddy__loop_scratch_grow(eddy_loop *loop, unsigned slot, size_t size);
+static inline void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size)
+{
+    if (loop->scratch[slot].cap >= size)
+        return loop->scratch[slot].ptr;
+    return eddy__loop_scratch_grow(loop, slot, size);
+}
 
 /* post.c */
 int eddy__post_init(eddy_loop *loop);

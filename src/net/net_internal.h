@@ -182,7 +182,7 @@ bool eddy__socket_revive(eddy_socket *s);
 void eddy__socket_connected(eddy_socket *s);
 void eddy__socket_finish_connect(eddy_socket *s);
 /* socket_read.c */
-void eddy__socket_read(eddy_socket *s);
+void eddy__socket_on_io(eddy__io *io, unsigned revents);
 /* socket_write.c */
 void eddy__socket_flush_writes(eddy_socket *s);
 void eddy__socket_writes_flushed(eddy_socket *s);

@@ -26,7 +26,6 @@
 #include "sys.h"
 
 static void socket_tick(eddy__deferred *d);
-static void socket_on_io(eddy__io *io, unsigned revents);
 
 static const char *const call_names[] = {NULL,         "connect", "read", "write",
                                          "setTimeout", NULL,      "bind"};
@@ -182,7 +181,7 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     if (!s)
         return NULL;
     eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
-    eddy__io_init(&s->io, loop, -1, socket_on_io);
+    eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
     s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
@@ -499,31 +498,6 @@ static void socket_tick(eddy__deferred *d)
     if (s->server)
         eddy__server_connection_closed(s->server);
     eddy__release(s->io.loop, &s->tick, eddy__socket_release);
-}
-
-static void socket_on_io(eddy__io *io, unsigned revents)
-{
-    eddy_socket *s = EDDY__CONTAINER_OF(io, eddy_socket, io);
-    if (revents & EDDY__IO_FAILED) {
-        /* The backend refused to watch the fd (closed behind our back: EBADF). */
-        eddy__socket_destroy(s, eddy__io_error(revents), CALL_IO_WATCH);
-        return;
-    }
-    if (socket_has(s, S_CONNECTING)) {
-        eddy__socket_finish_connect(s);
-        return;
-    }
-    if (revents & EDDY__READABLE) {
-        eddy__socket_read(s);
-        if (socket_has(s, S_DESTROYED))
-            return;
-    }
-    if ((revents & EDDY__WRITABLE) && s->io.fd >= 0) {
-        if (!eddy__queue_empty(&s->writes))
-            eddy__socket_flush_writes(s);
-        else
-            eddy__socket_writes_flushed(s);
-    }
 }
 
 /* ---- flow control, options, state ---- */

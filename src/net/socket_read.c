@@ -106,7 +106,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
     return n;
 }
 
-void eddy__socket_read(eddy_socket *s)
+static void socket_read(eddy_socket *s)
 {
     unsigned char *buf = eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
     if (!buf) {
@@ -139,5 +139,32 @@ void eddy__socket_read(eddy_socket *s)
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             eddy__socket_destroy(s, -errno, CALL_READ);
         return;
+    }
+}
+
+/* Readiness of a socket: reading is the hot path, so the dispatch lives with it (the
+ * read inlines here). */
+void eddy__socket_on_io(eddy__io *io, unsigned revents)
+{
+    eddy_socket *s = EDDY__CONTAINER_OF(io, eddy_socket, io);
+    if (revents & EDDY__IO_FAILED) {
+        /* The backend refused to watch the fd (closed behind our back: EBADF). */
+        eddy__socket_destroy(s, eddy__io_error(revents), CALL_IO_WATCH);
+        return;
+    }
+    if (socket_has(s, S_CONNECTING)) {
+        eddy__socket_finish_connect(s);
+        return;
+    }
+    if (revents & EDDY__READABLE) {
+        socket_read(s);
+        if (socket_has(s, S_DESTROYED))
+            return;
+    }
+    if ((revents & EDDY__WRITABLE) && s->io.fd >= 0) {
+        if (!eddy__queue_empty(&s->writes))
+            eddy__socket_flush_writes(s);
+        else
+            eddy__socket_writes_flushed(s);
     }
 }

@@ -240,8 +240,11 @@ static bool append_to_tail(eddy_socket *s, const void *data, size_t len, eddy_wr
     return true;
 }
 
-static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
-                        void *ctx)
+enum { NOT_SENT = -2 }; /* queue_write's `tried`: no direct send was made yet */
+
+/* tried: NOT_SENT, or what eddy_socket_write's fast path got from send (errno intact). */
+static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int send_fd,
+                              eddy_write_cb cb, void *ctx, ssize_t tried)
 {
     if (socket_has(s, S_END_CALLED | S_DESTROYED))
         return write_after_end(s, cb, ctx);
@@ -257,8 +260,10 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
                 (socket_has(s, S_FLUSH_PENDING) && send_fd < 0);
     if (idle && !hold && len > 0) {
         s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
-        ssize_t n;
-        if (socket_has(s, S_NOT_SOCKET)) {
+        ssize_t n = tried;
+        if (tried != NOT_SENT) {
+            /* the fast path sent already */
+        } else if (socket_has(s, S_NOT_SOCKET)) {
             struct iovec one = {(void *)data, len};
             n = write_not_socket(s->io.fd, &one, 1);
         } else {
@@ -323,6 +328,12 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
     return true;
 }
 
+static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_fd, eddy_write_cb cb,
+                        void *ctx)
+{
+    return queue_write_tried(s, data, len, send_fd, cb, ctx, NOT_SENT);
+}
+
 /* No buffer is that big: a length this large is a caller's bug (a negative length cast
  * to size_t), and copying it would overflow the request's size. */
 static bool length_too_big(size_t len)
@@ -334,6 +345,23 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
 {
     if (!s || (!data && len) || length_too_big(len))
         return false;
+    /* The hot path, the reply of a request-response exchange: a connected socket with
+     * nothing queued, no callback, the first write of this iteration. One send; anything
+     * else (a partial send, EAGAIN, an error) goes on in queue_write with what it got. */
+    uint32_t iteration = (uint32_t)s->io.loop->iteration;
+    if ((s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
+            S_CONNECTED &&
+        !cb && len && !s->corked && s->direct_write_iteration != iteration &&
+        eddy__queue_empty(&s->writes)) {
+        ssize_t n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
+        if (n == (ssize_t)len) {
+            s->direct_write_iteration = iteration;
+            s->bytes_written += len;
+            socket_touch(s);
+            return s->queued < s->high_water_mark;
+        }
+        return queue_write_tried(s, data, len, -1, cb, ctx, n < 0 && errno == EINTR ? NOT_SENT : n);
+    }
     return queue_write(s, data, len, -1, cb, ctx);
 }
 
