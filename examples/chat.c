@@ -107,8 +107,8 @@ static void on_timeout(const eddy_event *ev, void *ctx)
     }
     c->timed_out = true;
     char bye[80];
-    int n = snprintf(bye, sizeof bye, "* idle for %llu s: bye\n",
-                     (unsigned long long)(idle_ms / 1000));
+    int n =
+        snprintf(bye, sizeof bye, "* idle for %llu s: bye\n", (unsigned long long)(idle_ms / 1000));
     eddy_socket_end(ev->target, bye, (size_t)n);
     printf("chat: %s timed out\n", c->name);
     fflush(stdout);

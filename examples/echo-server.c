@@ -130,8 +130,9 @@ static void on_probe_error(const eddy_event *ev, void *ctx)
 {
     (void)ctx;
     if (ev->u.error.code == -ECONNREFUSED) {
-        fprintf(stderr, "echo-server: %s is a stale socket file (connection refused): "
-                        "removing it and listening again\n",
+        fprintf(stderr,
+                "echo-server: %s is a stale socket file (connection refused): "
+                "removing it and listening again\n",
                 app.path);
         unlink(app.path);
         app.recovering = true;
@@ -147,7 +148,8 @@ static void on_server_error(const eddy_event *ev, void *ctx)
     (void)ctx;
     int code = ev->u.error.code;
     if (code == -EADDRINUSE && app.path && !app.recovering) {
-        eddy_socket *probe = eddy_create_connection_path(app.loop, app.path, on_probe_connect, NULL);
+        eddy_socket *probe =
+            eddy_create_connection_path(app.loop, app.path, on_probe_connect, NULL);
         if (probe) {
             eddy_on(eddy_emitter_of(probe), "error", on_probe_error, NULL);
             return;

@@ -115,7 +115,8 @@ static void *stdout_pump(void *arg)
             break;
         }
     }
-    close(nc.out_fd);
+    /* The descriptor stays open: the stdout socket must close after the network socket
+     * (on_net_close shuts this end), see on_net_close. main closes it after the join. */
     return NULL;
 }
 
@@ -162,6 +163,13 @@ static void on_in_end(const eddy_event *ev, void *ctx)
     stop_input();
 }
 
+static void on_out_close(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+    nc.out = NULL; /* released after this 'close': forget the pointer */
+}
+
 static void on_out_error(const eddy_event *ev, void *ctx)
 {
     (void)ctx;
@@ -206,7 +214,12 @@ static void on_net_close(const eddy_event *ev, void *ctx)
     stop_input();
     if (nc.out)
         eddy_socket_end(nc.out, NULL, 0); /* already ended by the pipe unless it failed */
-    eddy_loop_close_all(nc.loop);         /* the signal watchers */
+    /* Now the stdout socket may close: its read side ends here. Until this point it was
+     * kept open, so that it never closes before the network socket that pipes into it:
+     * when it did, the pipe's 'end' listener on the network socket still ran at that
+     * socket's 'close' and ended the freed stdout socket (an eddy bug, reported). */
+    shutdown(nc.out_fd, SHUT_WR);
+    eddy_loop_close_all(nc.loop); /* the signal watchers */
 }
 
 static void start_session(eddy_socket *net)
@@ -245,15 +258,23 @@ static void on_listening(const eddy_event *ev, void *ctx)
     }
 }
 
+/* Before any session: closes what exists, so that the loop ends and frees. */
+static void give_up(void)
+{
+    if (nc.server)
+        eddy_server_close(nc.server, NULL, NULL);
+    stop_input();
+    if (nc.out)
+        eddy_socket_end(nc.out, NULL, 0);
+    shutdown(nc.out_fd, SHUT_WR);
+    eddy_loop_close_all(nc.loop);
+}
+
 static void on_server_error(const eddy_event *ev, void *ctx)
 {
     (void)ctx;
     fail(EXIT_NET, ev->u.error.syscall, ev->u.error.code);
-    eddy_server_close(nc.server, NULL, NULL);
-    stop_input();
-    if (nc.out)
-        eddy_socket_end(nc.out, NULL, 0);
-    eddy_loop_close_all(nc.loop);
+    give_up();
 }
 
 static void on_signal(int signum, void *ctx)
@@ -319,6 +340,7 @@ int main(int argc, char **argv)
     nc.out_thread_started = true;
     eddy_on(eddy_emitter_of(nc.in), "close", on_in_close, NULL);
     eddy_on(eddy_emitter_of(nc.out), "error", on_out_error, NULL);
+    eddy_on(eddy_emitter_of(nc.out), "close", on_out_close, NULL);
     eddy_socket_pause(nc.in); /* until there is somewhere to send it */
 
     if (nc.listening) {
@@ -329,7 +351,8 @@ int main(int argc, char **argv)
                       : eddy_server_listen(nc.server, (int)port, host, on_listening, NULL);
         if (rc < 0) {
             fprintf(stderr, "eddy-nc: cannot listen there: %s\n", eddy_strerror(rc));
-            return EXIT_USAGE;
+            nc.status = EXIT_USAGE;
+            give_up();
         }
     } else {
         eddy_socket_options o = {.fd = -1, .allow_half_open = nc.half_open};
@@ -338,12 +361,16 @@ int main(int argc, char **argv)
                       : eddy_socket_connect(s, (int)port, host, NULL, NULL);
         if (rc < 0) {
             fprintf(stderr, "eddy-nc: cannot connect there: %s\n", eddy_strerror(rc));
-            return EXIT_USAGE;
+            nc.status = EXIT_USAGE;
+            eddy_socket_destroy(s);
+            give_up();
+        } else {
+            start_session(s);
         }
-        start_session(s);
     }
     eddy_loop_run(nc.loop, EDDY_RUN_DEFAULT);
     pthread_join(nc.out_thread, NULL); /* everything the peer sent is on stdout now */
+    close(nc.out_fd);
     if (eddy_loop_free(nc.loop) != 0 && nc.status == EXIT_OK) {
         fprintf(stderr, "eddy-nc: objects still alive at exit\n");
         nc.status = EXIT_NET;

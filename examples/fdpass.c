@@ -156,7 +156,8 @@ static void parent_signal(int signum, void *ctx)
         parent.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         printf("fdpass parent: child exited with status %d\n", parent.status);
         fflush(stdout);
-        eddy_socket_destroy(parent.channel);
+        if (parent.channel)
+            eddy_socket_destroy(parent.channel);
         eddy_loop_close_all(parent.loop);
         return;
     }
@@ -167,6 +168,13 @@ static void parent_channel_error(const eddy_event *ev, void *ctx)
 {
     (void)ev;
     (void)ctx; /* the child went away: SIGCHLD says how */
+}
+
+static void parent_channel_close(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+    parent.channel = NULL; /* its memory goes after this 'close': forget the pointer */
 }
 
 int main(int argc, char **argv)
@@ -184,8 +192,7 @@ int main(int argc, char **argv)
         perror("fdpass: listen");
         return 1;
     }
-    printf("fdpass parent %d: listening on 127.0.0.1 port %d\n", (int)getpid(),
-           ntohs(a.sin_port));
+    printf("fdpass parent %d: listening on 127.0.0.1 port %d\n", (int)getpid(), ntohs(a.sin_port));
     fflush(stdout);
     int sp[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -224,6 +231,7 @@ int main(int argc, char **argv)
     if (!parent.channel)
         return 1;
     eddy_on(eddy_emitter_of(parent.channel), "error", parent_channel_error, NULL);
+    eddy_on(eddy_emitter_of(parent.channel), "close", parent_channel_close, NULL);
     eddy_socket_write_fd(parent.channel, "L", 1, fd, parent_sent, NULL);
     eddy_loop_run(parent.loop, EDDY_RUN_DEFAULT);
     return eddy_loop_free(parent.loop) == 0 ? parent.status : 1;

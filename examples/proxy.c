@@ -96,7 +96,7 @@ static void on_connection(const eddy_event *ev, void *ctx)
     struct pair *p = npairs < MAX_PAIRS ? calloc(1, sizeof *p) : NULL;
     eddy_socket_options o = {.fd = -1, .allow_half_open = true};
     eddy_socket *up = p ? eddy_socket_new(loop, &o) : NULL;
-    int rc = !up ? -1
+    int rc = !up           ? -1
              : target.path ? eddy_socket_connect_path(up, target.path, NULL, NULL)
                            : eddy_socket_connect(up, target.port, target.host, NULL, NULL);
     if (rc < 0) {
