@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "eddy.h"
 
@@ -21,4 +22,16 @@ Test(errors, strerror_gives_a_message_and_never_null)
     cr_assert_str_eq(eddy_strerror(-ECONNREFUSED), "connection refused");
     cr_assert_not_null(eddy_strerror(-99999));
     cr_assert_str_eq(eddy_strerror(-99999), "unknown error");
+}
+
+Test(version, the_runtime_version_is_the_headers_and_the_projects)
+{
+    cr_assert_eq(eddy_version(), (unsigned)EDDY_VERSION_HEX);
+    cr_assert_eq(EDDY_VERSION_HEX,
+                 (EDDY_VERSION_MAJOR << 16) | (EDDY_VERSION_MINOR << 8) | EDDY_VERSION_PATCH);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", EDDY_VERSION_MAJOR, EDDY_VERSION_MINOR,
+             EDDY_VERSION_PATCH);
+    cr_assert_str_eq(eddy_version_string(), want);
+    cr_assert_str_eq(EDDY_VERSION_STRING, want);
 }

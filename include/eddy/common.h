@@ -1,16 +1,21 @@
-/* eddy: error codes and the replaceable allocator. */
+/* eddy: version, error codes and the replaceable allocator. */
 #ifndef EDDY_COMMON_H
 #define EDDY_COMMON_H
 
 #include <stddef.h>
 
+#include "eddy/version.h" /* generated: EDDY_VERSION_MAJOR/MINOR/PATCH/STRING/HEX */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define EDDY_VERSION_MAJOR 0
-#define EDDY_VERSION_MINOR 1
-#define EDDY_VERSION_PATCH 0
+/* The version of the library linked at run time, as EDDY_VERSION_HEX is at compile time
+ * (0xMMmmpp): a program can check that the two agree. Any thread, any time. */
+unsigned eddy_version(void);
+
+/* The same as "MAJOR.MINOR.PATCH" (static, never NULL). */
+const char *eddy_version_string(void);
 
 /* The symbolic name of a negative errno value as eddy returns it: "EADDRINUSE" for
  * -EADDRINUSE. 0 gives "OK"; a code eddy does not know gives "UNKNOWN". Never NULL. */

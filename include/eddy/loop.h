@@ -73,6 +73,63 @@ void eddy_clear_timer(eddy_timer *t);
 void eddy_timer_unref(eddy_timer *t);
 void eddy_timer_ref(eddy_timer *t);
 
+/* ---- signals (Node's process.on('SIGINT'), libuv's uv_signal_t) ---- */
+
+typedef struct eddy_signal eddy_signal;
+
+/* Calls fn(signum, ctx) on the loop's thread, from the loop's I/O phase, each time signum
+ * is delivered to the process after this call. Several watchers of one signal run in the
+ * order they were started; signals that arrive while the loop is busy are coalesced (as
+ * the kernel coalesces standard signals): one call per signal number and wakeup.
+ *
+ * What the process sees: while at least one watcher of signum exists anywhere in the
+ * process, eddy's handler is installed for signum (sigaction, SA_RESTART, the previous
+ * disposition saved) and the signal's default action (SIGINT: terminate) no longer
+ * happens; when the last watcher goes, the saved disposition is restored. Several loops:
+ * every loop that watches signum gets it, whichever thread the kernel chose to run the
+ * handler in (the handler only marks the signal pending on each watching loop and wakes
+ * it; nothing runs in signal context beyond that). So two loops in two threads that both
+ * watch SIGINT both call their watchers once per Ctrl-C.
+ *
+ * A watcher is a handle: it keeps eddy_loop_run(DEFAULT) going while referenced (the
+ * default, as libuv's) and eddy_loop_free returns -EBUSY until it is stopped. Unreference
+ * it (eddy_signal_unref) for a watcher that should not keep the program alive on its own.
+ *
+ * Returns the watcher, or NULL: a NULL loop or fn, a signum that cannot be caught
+ * (SIGKILL, SIGSTOP, outside 1..64), or -ENOMEM / no descriptor for the loop's wakeup.
+ * Use eddy_signal_start_ex to learn which. Not async-signal-safe; any thread that owns
+ * the loop may call it. */
+eddy_signal *eddy_signal_start(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
+                               void *ctx);
+
+/* eddy_signal_start, with the reason for a failure in *err (0 on success; -EINVAL,
+ * -ENOMEM, -EMFILE...). err may be NULL. */
+eddy_signal *eddy_signal_start_ex(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
+                                  void *ctx, int *err);
+
+/* Stops and releases the watcher: fn is not called again (also not for a signal already
+ * pending). Safe from inside any watcher's callback, its own included. NULL is accepted.
+ * The pointer is stale afterwards. */
+void eddy_signal_stop(eddy_signal *w);
+
+/* An unreferenced watcher does not keep eddy_loop_run(DEFAULT) going (it still fires
+ * while the loop runs for other reasons). NULL is accepted. */
+void eddy_signal_unref(eddy_signal *w);
+void eddy_signal_ref(eddy_signal *w);
+
+/* The signal a watcher watches (0 for NULL). */
+int eddy_signal_signum(const eddy_signal *w);
+
+/* Closes what the loop itself owns, so that eddy_loop_free can succeed at exit: clears
+ * every timer, interval and immediate set with eddy_set_* and stops every signal watcher
+ * of the loop (their callbacks do not run again). Servers and sockets are not the loop's
+ * to close: close them as Node programs do at exit (eddy_server_close on each server,
+ * eddy_socket_destroy on each socket you hold), then run the loop until it returns 0 so
+ * their 'close' events are emitted and their memory released, then eddy_loop_free.
+ * May be called from inside a callback of the loop (a timer that is running is released
+ * when its callback returns). Returns how many objects it closed, or -EINVAL for NULL. */
+int eddy_loop_close_all(eddy_loop *loop);
+
 #ifdef __cplusplus
 }
 #endif

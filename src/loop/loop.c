@@ -23,6 +23,7 @@ eddy_loop *eddy_loop_new(void)
     eddy__queue_init(&loop->changes);
     eddy__queue_init(&loop->pending);
     eddy__queue_init(&loop->releases);
+    eddy__queue_init(&loop->closers);
     if (eddy__backend_init(loop) < 0) {
         eddy__free(loop);
         return NULL;
@@ -50,6 +51,7 @@ int eddy_loop_free(eddy_loop *loop)
         eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
         d->fn(d);
     }
+    eddy__signals_free(loop);
     eddy__post_free(loop);
     eddy__timers_free(loop);
     for (unsigned i = 0; i < 2; i++)
@@ -118,6 +120,37 @@ void *eddy__loop_scratch_grow(eddy_loop *loop, unsigned slot, size_t size)
     loop->scratch[slot].ptr = p;
     loop->scratch[slot].cap = size;
     return p;
+}
+
+void eddy__closer_link(eddy_loop *loop, eddy__closer *c, void (*close)(eddy__closer *c))
+{
+    c->close = close;
+    eddy__queue_insert_tail(&loop->closers, &c->node);
+}
+
+void eddy__closer_unlink(eddy__closer *c)
+{
+    eddy__queue_remove(&c->node);
+}
+
+int eddy_loop_close_all(eddy_loop *loop)
+{
+    if (!loop)
+        return -EINVAL;
+    int n = eddy__timers_clear_public(loop);
+    /* Each closer is put back on the list before its call, so a close that unlinks it
+     * (or others still in the batch) leaves both lists whole. */
+    eddy__queue batch;
+    eddy__queue_init(&batch);
+    eddy__queue_move(&loop->closers, &batch);
+    while (!eddy__queue_empty(&batch)) {
+        eddy__closer *c = EDDY__CONTAINER_OF(batch.next, eddy__closer, node);
+        eddy__queue_remove(&c->node);
+        eddy__queue_insert_tail(&loop->closers, &c->node);
+        c->close(c);
+        n++;
+    }
+    return n;
 }
 
 /* ---- deferred calls ---- */

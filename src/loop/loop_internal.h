@@ -75,6 +75,14 @@ typedef struct eddy__deferred {
 
 typedef struct eddy__backend_state eddy__backend_state;
 
+/* Something the loop closes in eddy_loop_close_all: a node embedded in its owner. */
+typedef struct eddy__closer {
+    eddy__queue node;
+    void (*close)(struct eddy__closer *c);
+} eddy__closer;
+
+struct eddy__signals;
+
 typedef struct {
     eddy__io *io;
     unsigned revents;
@@ -114,6 +122,9 @@ struct eddy_loop {
 
     eddy_listener uncaught_fn;
     void *uncaught_ctx;
+
+    eddy__queue closers;           /* eddy__closer: what eddy_loop_close_all closes */
+    struct eddy__signals *signals; /* signal.c, made by the first watcher */
 
     /* Buffers lent to the layers above for the span of one callback (the read buffer
      * every socket of the loop shares, decoded text). */
@@ -195,6 +206,16 @@ static inline void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t si
         return loop->scratch[slot].ptr;
     return eddy__loop_scratch_grow(loop, slot, size);
 }
+
+/* eddy_loop_close_all calls c->close(c) (which may unlink it) for each linked closer. */
+void eddy__closer_link(eddy_loop *loop, eddy__closer *c, void (*close)(eddy__closer *c));
+void eddy__closer_unlink(eddy__closer *c);
+
+/* timer.c: clears every public timer (eddy_clear_timer on each); returns how many. */
+int eddy__timers_clear_public(eddy_loop *loop);
+
+/* signal.c: releases the loop's signal state (no watcher is left then). */
+void eddy__signals_free(eddy_loop *loop);
 
 /* post.c */
 int eddy__post_init(eddy_loop *loop);

@@ -229,6 +229,52 @@ bool eddy__immediates_run(eddy_loop *loop)
     return ran;
 }
 
+int eddy__timers_clear_public(eddy_loop *loop)
+{
+    /* Clearing one by one would move heap entries under the walk; filter the array
+     * instead, then rebuild the heap in O(n) (Floyd). Set order (seq) is kept, so the
+     * timers that stay fire as before. */
+    int n = 0;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < loop->heap_len; i++) {
+        struct eddy_timer *t = loop->heap[i];
+        if (!(t->flags & TIMER_PUBLIC) || (t->flags & TIMER_CLEARED)) {
+            loop->heap[kept++] = t;
+            continue;
+        }
+        t->heap_index = EDDY__TIMER_NOT_QUEUED;
+        if (t->flags & TIMER_REF)
+            eddy__loop_unref(loop);
+        n++;
+        if (t->flags & TIMER_RUNNING)
+            t->flags |= TIMER_CLEARED; /* an interval inside its own callback */
+        else
+            public_timer_release(t);
+    }
+    loop->heap_len = kept;
+    for (uint32_t i = 0; i < kept; i++)
+        loop->heap[i]->heap_index = i;
+    for (uint32_t i = kept / 2; i-- > 0;)
+        heap_sift_down(loop, i);
+    /* Immediates: all are public. */
+    eddy__queue batch;
+    eddy__queue_init(&batch);
+    eddy__queue_move(&loop->immediates, &batch);
+    while (!eddy__queue_empty(&batch)) {
+        struct eddy_timer *t = EDDY__CONTAINER_OF(batch.next, struct eddy_timer, immediate_node);
+        eddy__queue_remove(&t->immediate_node);
+        t->flags &= ~TIMER_QUEUED_IMM;
+        if (t->flags & TIMER_REF)
+            eddy__loop_unref(loop);
+        n++;
+        if (t->flags & TIMER_RUNNING)
+            t->flags |= TIMER_CLEARED;
+        else
+            public_timer_release(t);
+    }
+    return n;
+}
+
 void eddy__timers_free(eddy_loop *loop)
 {
     eddy__free(loop->heap);
