@@ -111,7 +111,8 @@ static inline void net_record(net_log *l, void *obj, const char *who, const char
         /* listeners are added under string literals, which outlive every emitter */
         static const char *const names[] = {"listening", "connection", "close", "error",
                                             "connect",   "data",       "end",   "timeout",
-                                            "drain",     "fd"};
+                                            "drain",     "fd",         "finish", "ready",
+                                            "drop"};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             if (strcmp(tok, names[i]) == 0)
                 eddy_on(eddy_emitter_of(obj), names[i], net_record_event, r);
