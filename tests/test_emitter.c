@@ -45,7 +45,8 @@ static int live_blocks;
 
 static void *counting_malloc(size_t n)
 {
-    if (++allocations == fail_at) return NULL;
+    if (++allocations == fail_at)
+        return NULL;
     void *p = malloc(n);
     live_blocks += p != NULL;
     return p;
@@ -53,7 +54,8 @@ static void *counting_malloc(size_t n)
 
 static void *counting_realloc(void *p, size_t n)
 {
-    if (++allocations == fail_at) return NULL;
+    if (++allocations == fail_at)
+        return NULL;
     void *q = realloc(p, n);
     live_blocks += !p && q;
     return q;
@@ -96,6 +98,29 @@ Test(emitter, listeners_run_in_the_order_they_were_added)
     eddy_emit(e, "tick", NULL);
 
     cr_assert_str_eq(trace, "ABC");
+    eddy_emitter_free(e);
+}
+
+/* The built-in events share one array: removing a listener of an earlier event must leave
+ * the later events' listeners where their emits look for them (found by a pipe whose 'end'
+ * ran its 'data' listener on a freed socket). */
+Test(emitter, removing_a_builtin_listener_leaves_the_other_events_listeners_in_place)
+{
+    eddy_emitter *e = eddy_emitter_new();
+    eddy_on(e, "data", record, "D");
+    eddy_on(e, "end", record, "E");
+    eddy_on(e, "end", record, "e");
+    eddy_on(e, "close", record, "C");
+    cr_assert_eq(eddy_off(e, "data", record, "D"), 0);
+    eddy_emit(e, "end", NULL);
+    eddy_emit(e, "close", NULL);
+    eddy_emit(e, "data", NULL);
+    cr_assert_str_eq(trace, "EeC");
+    cr_assert_eq(eddy_off(e, "end", record, "E"), 0);
+    eddy_emit(e, "close", NULL);
+    eddy_emit(e, "end", NULL);
+    cr_assert_str_eq(trace, "EeCCe");
+    cr_assert_eq(eddy_listener_count(e, "close"), 1);
     eddy_emitter_free(e);
 }
 
@@ -687,7 +712,8 @@ static void on_remove_listener(const eddy_event *ev, void *ctx)
 {
     removal = *ev;
     count_when_removed = eddy_listener_count(em, ev->u.listener.event);
-    if (ctx) strcat(trace, ev->u.listener.ctx ? (const char *)ev->u.listener.ctx : "?");
+    if (ctx)
+        strcat(trace, ev->u.listener.ctx ? (const char *)ev->u.listener.ctx : "?");
 }
 
 Test(emitter, remove_listener_is_emitted_after_the_listener_is_removed)
@@ -1322,7 +1348,8 @@ Test(emitter, every_failing_allocation_of_on_leaves_the_emitter_as_it_was,
             size_t *expected = i % 3 == 0 ? &expected_data : &expected_user;
             int rc = i % 2 ? eddy_on(e, name, record, "x") : eddy_once(e, name, record, "x");
             cr_assert(rc == 0 || rc == -ENOMEM);
-            if (rc == 0) (*expected)++;
+            if (rc == 0)
+                (*expected)++;
             cr_assert_eq(eddy_listener_count(e, "data"), expected_data);
             cr_assert_eq(eddy_listener_count(e, "user"), expected_user);
         }

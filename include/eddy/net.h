@@ -208,7 +208,8 @@ int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
  *
  * Reconnecting: from inside its own 'close' listener, a socket may be connected again
  * (Node's test-net-reconnect): it becomes a new connection with the same options,
- * encoding, listeners and byte counters, and is not released after that 'close'. This is
+ * encoding and listeners (byte counters start again at 0, as Node counts them per
+ * connection), and is not released after that 'close'. This is
  * the only moment a closed socket may be used again; a write there (as any write after
  * destroy) fails: its callback gets -EPIPE. */
 int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
@@ -263,8 +264,9 @@ int eddy_socket_uncork(eddy_socket *s);
 void eddy_socket_destroy(eddy_socket *s);
 
 /* Node's resetAndDestroy: destroys the socket with an RST instead of a FIN (SO_LINGER 0):
- * the peer sees ECONNRESET. 'close'(false) follows, as for destroy. A socket that is not
- * connected TCP (connecting, UNIX) is just destroyed. */
+ * the peer sees ECONNRESET. 'close'(false) follows, as for destroy. A socket that is
+ * connecting or UNIX is just destroyed; one that never connected gets 'error' -ENOTCONN
+ * (Node: ERR_SOCKET_CLOSED, no syscall), then 'close'(true). */
 void eddy_socket_reset_and_destroy(eddy_socket *s);
 
 /* Stops reading from the kernel (the peer feels backpressure) / starts again. Before
@@ -317,7 +319,7 @@ uint64_t eddy_socket_bytes_written(const eddy_socket *s);
  *  connecting: a connect is in progress;
  *  pending: not connected yet (no fd, or connecting), also after destroy (Node);
  *  readable / writable: the read side is open (not ended, not destroyed) / write and end
- *  are still accepted;
+ *  are still accepted (both true for a new socket, as in Node);
  *  ready_state: "opening" (connecting), "open", "readOnly", "writeOnly" or "closed";
  *  writable_length: bytes queued, not yet taken by the kernel (= eddy_socket_buffer_size);
  *  server: the server that accepted it, NULL for a socket of the user's. */

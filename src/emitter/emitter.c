@@ -301,12 +301,18 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
         t->tombstones++;
         return;
     }
-    memmove(items + index, items + index + 1, (size_t)(len - index - 1) * sizeof *items);
     if (ref < BUILTIN_COUNT) {
+        /* The built-in groups share one array: every later group moves down one, not
+         * only the rest of this group (which left the later groups' offsets pointing one
+         * past their listeners: a pipe's 'end' ran its 'data' listener). */
+        uint32_t at = t->start[ref] + index;
+        memmove(t->items + at, t->items + at + 1,
+                (size_t)(t->start[BUILTIN_COUNT] - at - 1) * sizeof *t->items);
         for (unsigned id = ref + 1; id <= BUILTIN_COUNT; id++)
             t->start[id]--;
         return;
     }
+    memmove(items + index, items + index + 1, (size_t)(len - index - 1) * sizeof *items);
     struct user_event *u = t->users[ref - BUILTIN_COUNT];
     if (--u->len == 0 && !u->warned)
         user_erase(t, ref - BUILTIN_COUNT);

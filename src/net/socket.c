@@ -407,7 +407,15 @@ void eddy_socket_reset_and_destroy(eddy_socket *s)
 {
     if (!s)
         return;
-    if (s->io.fd >= 0 && socket_has(s, S_CONNECTED) && !socket_has(s, S_UNIX | S_DESTROYED)) {
+    if (socket_has(s, S_DESTROYED))
+        return;
+    if (s->io.fd < 0) {
+        /* Never connected: Node destroys it with ERR_SOCKET_CLOSED ("Socket is closed"),
+         * which has no errno; -ENOTCONN here, without a syscall. */
+        eddy__socket_destroy(s, -ENOTCONN, CALL_NONE);
+        return;
+    }
+    if (socket_has(s, S_CONNECTED) && !socket_has(s, S_UNIX)) {
         /* SO_LINGER with a zero timeout: close(2) sends a reset (RST) instead of a FIN,
          * and the peer's next read or write fails with ECONNRESET. */
         struct linger l = {.l_onoff = 1, .l_linger = 0};
@@ -434,6 +442,7 @@ bool eddy__socket_revive(eddy_socket *s)
     s->error = 0;
     s->error_call = CALL_NONE;
     s->peer_len = s->local_len = 0;
+    s->bytes_read = s->bytes_written = 0; /* Node: counted per connection */
     s->corked = 0;
     if (s->rare) {
         eddy__free(s->rare->path);
@@ -476,6 +485,8 @@ static void socket_tick(eddy__deferred *d)
          * the socket closes right after, as both directions are then done). */
         s->flags &= ~S_FINISH_PENDING;
         eddy__emit_id(&s->emitter, EDDY__EV_FINISH, NULL);
+        if (!socket_has(s, S_DESTROYED))
+            eddy__socket_maybe_close(s); /* the peer had ended first: now it closes */
     }
     if (!socket_has(s, S_DESTROYED) || socket_has(s, S_CLOSE_EMITTED))
         return;
@@ -688,16 +699,15 @@ bool eddy_socket_pending(const eddy_socket *s)
     return !s || s->io.fd < 0 || socket_has(s, S_CONNECTING);
 }
 
+/* Node: a new Socket is readable and writable before any connect. */
 bool eddy_socket_readable(const eddy_socket *s)
 {
-    return s && socket_has(s, S_CONNECTING | S_CONNECTED) &&
-           !socket_has(s, S_READ_ENDED | S_DESTROYED);
+    return s && !socket_has(s, S_READ_ENDED | S_DESTROYED);
 }
 
 bool eddy_socket_writable(const eddy_socket *s)
 {
-    return s && socket_has(s, S_CONNECTING | S_CONNECTED) &&
-           !socket_has(s, S_END_CALLED | S_DESTROYED);
+    return s && !socket_has(s, S_END_CALLED | S_DESTROYED);
 }
 
 const char *eddy_socket_ready_state(const eddy_socket *s)

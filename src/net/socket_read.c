@@ -38,6 +38,7 @@ static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
 
 static void on_eof(eddy_socket *s)
 {
+    bool our_fin_first = socket_has(s, S_SHUT); /* then both directions are done now */
     s->flags |= S_READ_ENDED;
     eddy__socket_sync_reading(s);
     if (socket_has(s, S_DECODING)) {
@@ -55,11 +56,12 @@ static void on_eof(eddy_socket *s)
     eddy__emit_id(&s->emitter, EDDY__EV_END, NULL);
     if (socket_has(s, S_DESTROYED))
         return;
-    /* Without allow_half_open our side ends too, once its queue is flushed. Either way,
-     * if our FIN went out already, both directions are done now. */
+    /* Without allow_half_open our side ends too, once its queue is flushed (the socket
+     * then closes after its 'finish', from the tick). If our FIN went out before the
+     * peer's, both directions are done now. */
     if (!socket_has(s, S_HALF_OPEN))
         eddy_socket_end(s, NULL, 0);
-    if (!socket_has(s, S_DESTROYED))
+    if (our_fin_first && !socket_has(s, S_DESTROYED))
         eddy__socket_maybe_close(s);
 }
 

@@ -513,5 +513,8 @@ void eddy__socket_send_fin(eddy_socket *s)
      * shutdown: the peer reset the connection; the read side reports it. */
     if (!socket_has(s, S_READ_ENDED))
         shutdown(s->io.fd, SHUT_WR);
-    eddy__socket_maybe_close(s);
+    /* With the peer's FIN already in, both directions are done: the socket closes, but
+     * after 'finish' (Node destroys it only then), from the tick. */
+    if (!socket_has(s, S_READ_ENDED))
+        eddy__socket_maybe_close(s);
 }

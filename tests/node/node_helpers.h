@@ -56,11 +56,14 @@ static inline node_env node_start(void)
 
 /* ---- listeners that count ---- */
 
-/* Counts the 'error' events it hears and keeps the last code: ctx is a node_errors. */
+/* Counts the 'error' events it hears and keeps the last code, syscall, address ("" for
+ * NULL) and port: ctx is a node_errors. */
 typedef struct {
     int count;
     int code;
     char syscall[16];
+    char address[112];
+    int port;
 } node_errors;
 
 static inline void node_error_listener(const eddy_event *ev, void *ctx)
@@ -69,6 +72,8 @@ static inline void node_error_listener(const eddy_event *ev, void *ctx)
     e->count++;
     e->code = ev->u.error.code;
     snprintf(e->syscall, sizeof e->syscall, "%s", ev->u.error.syscall ? ev->u.error.syscall : "");
+    snprintf(e->address, sizeof e->address, "%s", ev->u.error.address ? ev->u.error.address : "");
+    e->port = ev->u.error.port;
 }
 
 /* Resumes the socket that emitted the event (Node's socket.resume() in a listener). */

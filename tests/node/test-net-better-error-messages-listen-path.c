@@ -3,8 +3,7 @@
  * (never 'listening' nor 'connection') and the error carries the path (e.address).
  * eddy: eddy_server_listen_path on "<tmpdir>/no-such-dir/sock"; the 'error' must come
  * from the loop with syscall "listen" and a negative errno (Node: EACCES or ENOENT on
- * the test's /blah path; here ENOENT). eddy's error payload has no address field, so
- * e.address cannot be checked (README: needs API). */
+ * the test's /blah path; here ENOENT), whose u.error.address is the path (e.address). */
 #include "node_helpers.h"
 
 static int listenings, connections;
@@ -34,6 +33,7 @@ Test(net_better_error_messages_listen_path, listen_on_a_path_that_cannot_be_boun
     cr_assert_eq(errs.count, 1);
     cr_assert_eq(errs.code, -ENOENT, "got %s", eddy_err_name(errs.code));
     cr_assert_str_eq(errs.syscall, "listen");
+    cr_assert_str_eq(errs.address, path);
     cr_assert_eq(listenings, 0);
     cr_assert_eq(connections, 0);
     node_tmpdir_remove(&t);

@@ -3,7 +3,7 @@
  * address and port fields are '1.1.1.1' and 1); 'listening' never comes.
  * eddy: eddy_server_listen(srv, 1, "1.1.1.1") -> a later 'error' with syscall "listen"
  * (EADDRNOTAVAIL: the address is not local; EACCES would also be Node's answer for a
- * privileged port). The error payload has no address/port fields (README: needs API). */
+ * privileged port), whose u.error.address and u.error.port are "1.1.1.1" and 1. */
 #include "node_helpers.h"
 
 static int listenings;
@@ -27,6 +27,8 @@ Test(net_better_error_messages_listen, listen_on_a_foreign_address_is_a_listen_e
     cr_assert(errs.code == -EADDRNOTAVAIL || errs.code == -EACCES, "got %s",
               eddy_err_name(errs.code));
     cr_assert_str_eq(errs.syscall, "listen");
+    cr_assert_str_eq(errs.address, "1.1.1.1");
+    cr_assert_eq(errs.port, 1);
     cr_assert_eq(listenings, 0);
     node_finish(&env);
 }

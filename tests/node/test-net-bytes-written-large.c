@@ -4,10 +4,11 @@
  * the queued part); it still is in end's callback; the client's bytesRead is 10,000,000
  * in 'close'. Variants: a Buffer, an ASCII string, and (corked) a string plus a Buffer
  * with bytesWritten growing by N after each write.
- * eddy: variants 1 and 2 (eddy_socket_end with the bytes; eddy_socket_write_string +
- * eddy_socket_end for the string); the third needs cork/uncork (README) and is written as
- * two plain writes. end has no callback in eddy (README: needs API); the value is checked
- * right after the calls (Node: N) and in the server socket's 'close' (N). */
+ * eddy: variant 1 is eddy_socket_end_cb with the bytes, variant 2 eddy_socket_write_string
+ * + eddy_socket_end_cb (end's own data is bytes), variant 3 eddy_socket_cork, the two
+ * writes, eddy_socket_end_cb with no data, eddy_socket_uncork. The value is checked right
+ * after the calls (Node: N, 2N), in end's callback ('finish') and in the server socket's
+ * 'close'. */
 #include "node_helpers.h"
 
 #define N 10000000
@@ -16,13 +17,20 @@ struct ctx {
     eddy_loop *loop;
     eddy_server *srv;
     int variant;
-    uint64_t right_after, after_first, at_conn_close, client_read;
-    int client_closes;
+    uint64_t right_after, after_first, at_conn_close, at_finish, client_read;
+    int client_closes, finishes;
 };
 
 static void conn_close(const eddy_event *ev, void *ctx)
 {
     ((struct ctx *)ctx)->at_conn_close = eddy_socket_bytes_written(ev->target);
+}
+
+static void on_finish(const eddy_event *ev, void *ctx)
+{
+    struct ctx *x = ctx;
+    x->finishes++;
+    x->at_finish = eddy_socket_bytes_written(ev->target);
 }
 
 static void on_connection(const eddy_event *ev, void *ctx)
@@ -33,13 +41,15 @@ static void on_connection(const eddy_event *ev, void *ctx)
     if (x->variant == 1) {
         unsigned char *b = calloc(1, N);
         cr_assert_not_null(b);
-        eddy_socket_end(c, b, N);
+        cr_assert_eq(eddy_socket_end_cb(c, b, N, on_finish, x), 0);
         free(b);
     } else {
         char *s = malloc(N + 1);
         cr_assert_not_null(s);
         memset(s, 'a', N);
         s[N] = '\0';
+        if (x->variant == 3)
+            cr_assert_eq(eddy_socket_cork(c), 0);
         eddy_socket_write_string(c, s, EDDY_ENC_UTF8, NULL, NULL);
         free(s);
         if (x->variant == 3) {
@@ -49,7 +59,9 @@ static void on_connection(const eddy_event *ev, void *ctx)
             eddy_socket_write(c, b, N, NULL, NULL);
             free(b);
         }
-        eddy_socket_end(c, NULL, 0);
+        cr_assert_eq(eddy_socket_end_cb(c, NULL, 0, on_finish, x), 0);
+        if (x->variant == 3)
+            eddy_socket_uncork(c); /* end uncorked already, as Node's does */
     }
     x->right_after = eddy_socket_bytes_written(c);
 }
@@ -81,6 +93,8 @@ static void run(int variant)
     cr_assert_eq(x.client_closes, 1);
     cr_assert_eq(x.client_read, total);
     cr_assert_eq(x.at_conn_close, total);
+    cr_assert_eq(x.finishes, 1);
+    cr_assert_eq(x.at_finish, total);
     if (variant == 3)
         cr_assert_eq(x.after_first, N, "after the first write: %llu (Node: %d)",
                      (unsigned long long)x.after_first, N);

@@ -5,9 +5,10 @@
  * client then ends and gets 'end'. (node v20 on Linux, checked with strace: 456123 gives
  * SO_KEEPALIVE 1 and TCP_KEEPIDLE 456; 123 gives SO_KEEPALIVE 1, TCP_KEEPIDLE 0 is refused
  * by the kernel and the default idle time stays.)
- * eddy: no connect options struct (README: needs API for options in one call); the
- * equivalent is eddy_socket_set_keep_alive before eddy_socket_connect ("remembered and
- * applied once connected"). In 'connect' the socket's descriptor (found by its
+ * eddy: the option form is eddy_connect with eddy_connect_options.keep_alive and
+ * keep_alive_initial_delay_ms (the *_option tests); the other form is
+ * eddy_socket_set_keep_alive before eddy_socket_connect ("remembered and applied once
+ * connected"). In 'connect' the socket's descriptor (found by its
  * addresses) must have SO_KEEPALIVE 1, and TCP_KEEPIDLE 456 for 456123 ms; without
  * set_keep_alive, SO_KEEPALIVE stays 0. Negative and undefined delays have no C form
  * (uint64_t); 0 is the "no delay given" case. */
@@ -16,7 +17,7 @@
 struct ctx {
     eddy_loop *loop;
     eddy_server *srv;
-    bool enable, call;
+    bool enable, call, option;
     uint64_t delay_ms;
     int set_rc, keepalive, idle, ends;
 };
@@ -42,6 +43,14 @@ static void on_end(const eddy_event *ev, void *ctx)
 static void on_listening(const eddy_event *ev, void *ctx)
 {
     struct ctx *x = ctx;
+    if (x->option) {
+        eddy_connect_options o = {.host = "127.0.0.1", .port = server_port(ev->target),
+                                  .keep_alive = x->enable, .keep_alive_initial_delay_ms = x->delay_ms};
+        eddy_socket *c = eddy_connect(x->loop, &o, on_connect, x);
+        cr_assert_not_null(c);
+        eddy_on(eddy_emitter_of(c), "end", on_end, x);
+        return;
+    }
     eddy_socket *c = eddy_socket_new(x->loop, NULL);
     cr_assert_not_null(c);
     if (x->call)
@@ -50,10 +59,10 @@ static void on_listening(const eddy_event *ev, void *ctx)
     cr_assert_eq(eddy_socket_connect(c, server_port(ev->target), "127.0.0.1", on_connect, x), 0);
 }
 
-static struct ctx run(bool call, bool enable, uint64_t delay_ms)
+static struct ctx run_with(bool option, bool call, bool enable, uint64_t delay_ms)
 {
     node_env env = node_start();
-    struct ctx x = {.loop = env.loop, .call = call, .enable = enable, .delay_ms = delay_ms};
+    struct ctx x = {.loop = env.loop, .option = option, .call = call, .enable = enable, .delay_ms = delay_ms};
     x.srv = eddy_create_server(env.loop, NULL, node_end_connection, NULL);
     cr_assert_eq(eddy_server_listen(x.srv, 0, "127.0.0.1", on_listening, &x), 0);
     node_run(&env, 5000);
@@ -62,6 +71,8 @@ static struct ctx run(bool call, bool enable, uint64_t delay_ms)
     node_finish(&env);
     return x;
 }
+
+static struct ctx run(bool call, bool enable, uint64_t delay_ms) { return run_with(false, call, enable, delay_ms); }
 
 Test(net_connect_keepalive, delay_0)
 {
@@ -91,5 +102,24 @@ Test(net_connect_keepalive, not_enabled)
 Test(net_connect_keepalive, disabled_explicitly)
 {
     struct ctx x = run(true, false, 0);
+    cr_assert_eq(x.keepalive, 0);
+}
+
+Test(net_connect_keepalive, delay_123_ms_option)
+{
+    struct ctx x = run_with(true, false, true, 123);
+    cr_assert_eq(x.keepalive, 1);
+}
+
+Test(net_connect_keepalive, delay_456123_ms_option_is_456_s)
+{
+    struct ctx x = run_with(true, false, true, 456123);
+    cr_assert_eq(x.keepalive, 1);
+    cr_assert_eq(x.idle, 456, "TCP_KEEPIDLE %d (Node floors 456123 ms to 456 s)", x.idle);
+}
+
+Test(net_connect_keepalive, not_enabled_option)
+{
+    struct ctx x = run_with(true, false, false, 456123);
     cr_assert_eq(x.keepalive, 0);
 }

@@ -2,8 +2,9 @@
  * Asserts: connect({noDelay: truthy}) calls the handle's setNoDelay(true) once connected;
  * with noDelay falsy setNoDelay is never called (TCP_NODELAY stays off). The client then
  * ends and gets 'end'.
- * eddy: no connect options struct (README: needs API); eddy_socket_set_no_delay before
- * eddy_socket_connect is "remembered and applied once connected". In 'connect' the
+ * eddy: the option form is eddy_connect with eddy_connect_options.no_delay (true and
+ * false); the other form, eddy_socket_set_no_delay before eddy_socket_connect, is
+ * "remembered and applied once connected" (true, false, not called). In 'connect' the
  * descriptor (found by its addresses) must have TCP_NODELAY 1 after set_no_delay(true),
  * and 0 when it was not called or called with false. JS truthy/falsy values are one C
  * bool. */
@@ -12,7 +13,7 @@
 struct ctx {
     eddy_loop *loop;
     eddy_server *srv;
-    int mode; /* 0: not called, 1: true, 2: false */
+    int mode; /* 0: not called, 1: true, 2: false; eddy_connect with no_delay 3: true, 4: false */
     int set_rc, nodelay, ends;
 };
 
@@ -36,6 +37,13 @@ static void on_end(const eddy_event *ev, void *ctx)
 static void on_listening(const eddy_event *ev, void *ctx)
 {
     struct ctx *x = ctx;
+    if (x->mode >= 3) {
+        eddy_connect_options o = {.host = "127.0.0.1", .port = server_port(ev->target), .no_delay = x->mode == 3};
+        eddy_socket *c = eddy_connect(x->loop, &o, on_connect, x);
+        cr_assert_not_null(c);
+        eddy_on(eddy_emitter_of(c), "end", on_end, x);
+        return;
+    }
     eddy_socket *c = eddy_socket_new(x->loop, NULL);
     cr_assert_not_null(c);
     if (x->mode)
@@ -60,3 +68,5 @@ static int run(int mode)
 Test(net_connect_nodelay, no_delay_true_is_applied_once_connected) { cr_assert_eq(run(1), 1); }
 Test(net_connect_nodelay, no_delay_false_leaves_it_off) { cr_assert_eq(run(2), 0); }
 Test(net_connect_nodelay, not_called_leaves_it_off) { cr_assert_eq(run(0), 0); }
+Test(net_connect_nodelay, connect_option_no_delay_true) { cr_assert_eq(run(3), 1); }
+Test(net_connect_nodelay, connect_option_no_delay_false) { cr_assert_eq(run(4), 0); }

@@ -4,10 +4,12 @@
  * and 50 ms later is still writable -- write(String(index)) returns true -- then ends;
  * each server socket receives that index, gets 'end' once, and each client closes; the
  * server closes 50 ms after the sixth 'end'.
- * eddy: connect options exist only as eddy_socket_options (eddy_socket_new +
- * eddy_socket_connect, with or without on_connect: the six Node forms collapse to two, used
- * three times each). The write's return must be true and no 'error' may come; the
- * server's sockets must have received "1".."6". (client.readable: needs API.) */
+ * At that moment the client is not readable but writable.
+ * eddy: the six Node forms become three, used twice each: eddy_socket_new with
+ * eddy_socket_options.allow_half_open + eddy_socket_connect with on_connect, the same
+ * with a 'connect' listener, and eddy_connect with eddy_connect_options.allow_half_open.
+ * The write's return must be true and no 'error' may come; the server's sockets must have
+ * received "1".."6"; eddy_socket_readable false and eddy_socket_writable true before it. */
 #include "node_helpers.h"
 
 #define CLIENTS 6
@@ -18,7 +20,7 @@ struct client {
     int index;
     eddy_socket *s;
     int ends, closes;
-    bool write_ret;
+    bool write_ret, readable, writable;
 };
 
 struct ctx {
@@ -63,6 +65,8 @@ static void write_later(void *arg)
 {
     struct client *c = arg;
     char m = (char)('0' + c->index);
+    c->readable = eddy_socket_readable(c->s);
+    c->writable = eddy_socket_writable(c->s);
     c->write_ret = eddy_socket_write(c->s, &m, 1, NULL, NULL);
     eddy_socket_end(c->s, NULL, 0);
 }
@@ -94,9 +98,16 @@ static void on_listening(const eddy_event *ev, void *ctx)
         struct client *c = &x->c[i];
         c->x = x;
         c->index = i + 1;
+        if (i % 3 == 2) {
+            eddy_connect_options co = {.host = "127.0.0.1", .port = server_port(ev->target),
+                                       .allow_half_open = true};
+            c->s = eddy_connect(x->loop, &co, c_connect, c);
+            cr_assert_not_null(c->s);
+            continue;
+        }
         c->s = eddy_socket_new(x->loop, &o);
         cr_assert_not_null(c->s);
-        bool with_cb = i % 2;
+        bool with_cb = i % 3 == 1;
         cr_assert_eq(eddy_socket_connect(c->s, server_port(ev->target), "127.0.0.1",
                                          with_cb ? c_connect : NULL, c),
                      0);
@@ -117,6 +128,8 @@ Test(net_connect_options_allowhalfopen, half_open_clients_write_after_end)
     for (int i = 0; i < CLIENTS; i++) {
         cr_assert_eq(x.c[i].ends, 1, "client %d", i + 1);
         cr_assert(x.c[i].write_ret, "client %d: write after 'end' returned false", i + 1);
+        cr_assert_eq(x.c[i].readable, false, "client %d: readable after 'end'", i + 1);
+        cr_assert_eq(x.c[i].writable, true, "client %d: not writable after 'end'", i + 1);
         cr_assert_eq(x.c[i].closes, 1);
     }
     cr_assert_eq(x.server_fins, CLIENTS);

@@ -4,8 +4,10 @@
  * socket file readable and writable by others; listening on a path that a live server
  * holds fails with 'error' EADDRINUSE ("listen EADDRINUSE: address already in use ...").
  * eddy: eddy_server_listen_path with a 'listening' listener, and with on_listening; the
- * path and options forms are the same C call. readableAll/writableAll: needs API (no
- * mode option), not tested. The second server on a held path must get -EADDRINUSE with
+ * path and options forms are the same C call. readableAll/writableAll are
+ * eddy_server_options.readable_all / writable_all: in 'listening' the socket file has
+ * S_IROTH and S_IWOTH (and a server without them has S_IWOTH clear under umask 022: not
+ * asserted, the umask is the environment's). The second server on a held path must get -EADDRINUSE with
  * syscall "listen" and eddy_strerror "address already in use". */
 #include "node_helpers.h"
 
@@ -85,5 +87,32 @@ Test(net_server_listen_path, listen_on_a_held_path_is_eaddrinuse)
     cr_assert_str_eq(u.errs.syscall, "listen");
     cr_assert_str_eq(eddy_strerror(u.errs.code), "address already in use");
     node_tmpdir_remove(&t);
+    node_finish(&env);
+}
+
+static void mode_listening(const eddy_event *ev, void *ctx)
+{
+    struct stat *st = ctx;
+    eddy_address a;
+    cr_assert_eq(eddy_server_address(ev->target, &a), 0);
+    cr_assert_eq(stat(a.address, st), 0, "stat(%s)", a.address);
+    eddy_server_close(ev->target, NULL, NULL);
+}
+
+Test(net_server_listen_path, readable_all_and_writable_all)
+{
+    node_env env = node_start();
+    node_tmpdir t;
+    node_tmpdir_make(&t);
+    char path[256];
+    node_tmpdir_path(&t, "all", path, sizeof path);
+    struct stat st = {0};
+    eddy_server_options o = {.readable_all = true, .writable_all = true};
+    eddy_server *s = eddy_create_server(env.loop, &o, NULL, NULL);
+    cr_assert_eq(eddy_server_listen_path(s, path, mode_listening, &st), 0);
+    node_run(&env, 5000);
+    node_tmpdir_remove(&t);
+    cr_assert_neq(st.st_mode & S_IROTH, 0, "mode %o", (unsigned)st.st_mode);
+    cr_assert_neq(st.st_mode & S_IWOTH, 0, "mode %o", (unsigned)st.st_mode);
     node_finish(&env);
 }

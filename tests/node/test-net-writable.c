@@ -2,13 +2,13 @@
  * Asserts: when the server ends the connection, the client's 'end' listener still finds
  * the socket writable (allowHalfOpen false: it ends its own side only after 'end'), and a
  * write there works.
- * eddy: in the client's 'end' listener eddy_socket_write("hello world") must return true
- * (not the after-end false) and no 'error' may follow; the client then closes cleanly.
- * socket.writable itself has no eddy query (README: needs API for the flag). */
+ * eddy: in the client's 'end' listener eddy_socket_writable is true, and
+ * eddy_socket_write("hello world") must return true (not the after-end false) with no
+ * 'error' following; the client then closes cleanly. */
 #include "node_helpers.h"
 
 static int conns, ends, closes;
-static bool write_ret;
+static bool write_ret, writable_in_end;
 static node_errors errs;
 
 static void on_connection(const eddy_event *ev, void *ctx)
@@ -22,6 +22,7 @@ static void on_end(const eddy_event *ev, void *ctx)
 {
     (void)ctx;
     ends++;
+    writable_in_end = eddy_socket_writable(ev->target);
     write_ret = eddy_socket_write(ev->target, "hello world", 11, NULL, NULL);
 }
 
@@ -50,6 +51,7 @@ Test(net_writable, socket_is_writable_in_its_end_listener)
     node_run(&env, 5000);
     cr_assert_eq(conns, 1);
     cr_assert_eq(ends, 1);
+    cr_assert(writable_in_end, "not writable in 'end'");
     cr_assert(write_ret, "write in 'end' returned false");
     cr_assert_eq(errs.count, 0, "error %s", eddy_err_name(errs.code));
     cr_assert_eq(closes, 1);
