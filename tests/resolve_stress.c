@@ -52,8 +52,8 @@ int main(void)
     while (eddy_server_address(srv, &a) != 0)
         eddy_loop_run(loop, EDDY_RUN_NOWAIT);
     for (int i = 0; i < CLIENTS; i++) {
-        eddy_connect_options o = {.port = a.port, .host = i % 4 == 3 ? "no.such.invalid" : "localhost",
-                                  .family = 4};
+        eddy_connect_options o = {
+            .port = a.port, .host = i % 4 == 3 ? "no.such.invalid" : "localhost", .family = 4};
         eddy_socket *c = eddy_connect(loop, &o, on_connect, NULL);
         eddy_on(eddy_emitter_of(c), "close", on_close, NULL);
         eddy_on(eddy_emitter_of(c), "lookup", on_lookup, NULL);

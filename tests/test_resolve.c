@@ -32,8 +32,7 @@ static int thread_count(void)
 
 /* What getaddrinfo says of host (as the pool asks: SOCK_STREAM, ADDRCONFIG when
  * addrconfig), formatted, space-separated. */
-static void expected_addresses(const char *host, int family, bool addrconfig, char *out,
-                               size_t cap)
+static void expected_addresses(const char *host, int family, bool addrconfig, char *out, size_t cap)
 {
     struct addrinfo hints = {0}, *list, *ai;
     hints.ai_family = family == 4 ? AF_INET : family == 6 ? AF_INET6 : AF_UNSPEC;
@@ -323,9 +322,8 @@ Test(resolve, a_name_that_does_not_resolve_is_lookup_then_error_enotfound_then_c
     cr_assert_not_null(c, "a name's failure is an event, never NULL");
     trace_socket(c, &t);
     cr_assert(loop_ends_by_itself(loop, 10000));
-    cr_assert_str_eq(t.log,
-                     "lookup(ENOTFOUND,NULL,0,nosuch.invalid) error(ENOTFOUND,getaddrinfo) "
-                     "close(true)");
+    cr_assert_str_eq(t.log, "lookup(ENOTFOUND,NULL,0,nosuch.invalid) error(ENOTFOUND,getaddrinfo) "
+                            "close(true)");
     cr_assert_eq(t.error_code, EDDY_ENOTFOUND);
     cr_assert_str_eq(t.error_hostname, "nosuch.invalid");
     cr_assert(t.error_address_null);
@@ -359,9 +357,8 @@ Test(resolve, family_restricts_the_lookup)
         cr_assert(t6.connected, "%s", t6.log);
     } else {
         /* Node v20 on a machine whose /etc/hosts has no ::1 localhost: ENOTFOUND */
-        cr_assert_str_eq(t6.log,
-                         "lookup(ENOTFOUND,NULL,0,localhost) error(ENOTFOUND,getaddrinfo) "
-                         "close(true)");
+        cr_assert_str_eq(t6.log, "lookup(ENOTFOUND,NULL,0,localhost) error(ENOTFOUND,getaddrinfo) "
+                                 "close(true)");
     }
     assert_all_released(loop, fds_before);
 }
@@ -566,7 +563,8 @@ Test(resolve, a_resolver_error_is_lookup_then_error_with_its_code)
     trace t = {0};
     trace_socket(eddy_connect(loop, &o, NULL, NULL), &t);
     cr_assert(loop_ends_by_itself(loop, 5000));
-    cr_assert_str_eq(t.log, "lookup(EAI_AGAIN,NULL,0,flaky) error(EAI_AGAIN,getaddrinfo) close(true)");
+    cr_assert_str_eq(t.log,
+                     "lookup(EAI_AGAIN,NULL,0,flaky) error(EAI_AGAIN,getaddrinfo) close(true)");
     cr_assert_str_eq(t.error_hostname, "flaky");
     assert_all_released(loop, fds_before);
 }
@@ -590,7 +588,8 @@ Test(resolve, destroy_before_the_user_resolver_answers_drops_its_answer)
     int fds_before = open_fd_count();
     eddy_loop *loop = eddy_loop_new();
     resolver_ctx r = {.loop = loop, .addrs = {"127.0.0.1"}, .count = 1};
-    eddy_connect_options o = {.port = 80, .host = "slow", .lookup = resolve_later, .lookup_ctx = &r};
+    eddy_connect_options o = {
+        .port = 80, .host = "slow", .lookup = resolve_later, .lookup_ctx = &r};
     trace t = {0};
     eddy_socket *c = eddy_connect(loop, &o, NULL, NULL);
     trace_socket(c, &t);
@@ -703,7 +702,8 @@ Test(resolve, happy_eyeballs_default_timeout_is_250_ms)
     eddy_loop *loop = eddy_loop_new();
     eddy_server *srv = server_on(loop, "::1", port);
     resolver_ctx r = {.addrs = {"127.0.0.1", "::1"}, .count = 2};
-    eddy_connect_options o = {.port = port, .host = "dual", .lookup = resolve_now, .lookup_ctx = &r};
+    eddy_connect_options o = {
+        .port = port, .host = "dual", .lookup = resolve_now, .lookup_ctx = &r};
     trace t = {0};
     uint64_t t0 = mono_ns();
     eddy_socket *c = eddy_connect(loop, &o, NULL, NULL);
@@ -726,7 +726,8 @@ Test(resolve, happy_eyeballs_when_all_fail_reports_the_last_error)
     eddy_loop *loop = eddy_loop_new();
     int port = unused_tcp_port();
     resolver_ctx r = {.addrs = {"::1", "127.0.0.1"}, .count = 2};
-    eddy_connect_options o = {.port = port, .host = "dual", .lookup = resolve_now, .lookup_ctx = &r};
+    eddy_connect_options o = {
+        .port = port, .host = "dual", .lookup = resolve_now, .lookup_ctx = &r};
     trace t = {0};
     trace_socket(eddy_connect(loop, &o, NULL, NULL), &t);
     cr_assert(loop_ends_by_itself(loop, 5000));
@@ -765,7 +766,8 @@ Test(resolve, attempts_alternate_families_without_duplicates)
     /* Node: 'lookup' for each, in the resolver's order (duplicates too); the attempts are
      * 127.0.0.2, ::1, 127.0.0.1, the last failure being 127.0.0.1's. */
     resolver_ctx r = {.addrs = {"127.0.0.2", "127.0.0.1", "::1", "127.0.0.2"}, .count = 4};
-    eddy_connect_options o = {.port = port, .host = "many", .lookup = resolve_now, .lookup_ctx = &r};
+    eddy_connect_options o = {
+        .port = port, .host = "many", .lookup = resolve_now, .lookup_ctx = &r};
     trace t = {0};
     trace_socket(eddy_connect(loop, &o, NULL, NULL), &t);
     cr_assert(loop_ends_by_itself(loop, 5000));

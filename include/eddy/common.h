@@ -38,7 +38,8 @@ extern "C" {
 /* clang-format on */
 
 /* The symbolic name of a negative errno value as eddy returns it: "EADDRINUSE" for
- * -EADDRINUSE, or of an EDDY_EAI_* code ("ENOTFOUND", "EAI_AGAIN"). 0 gives "OK"; a code eddy does not know gives "UNKNOWN". Never NULL. */
+ * -EADDRINUSE, or of an EDDY_EAI_* code ("ENOTFOUND", "EAI_AGAIN"). 0 gives "OK"; a code eddy does
+ * not know gives "UNKNOWN". Never NULL. */
 const char *eddy_err_name(int err);
 
 /* A human-readable message for a negative errno value ("address already in use").

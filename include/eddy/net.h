@@ -214,12 +214,15 @@ typedef struct {
     uint64_t keep_alive_initial_delay_ms;
     uint64_t timeout_ms;    /* eddy_socket_set_timeout(timeout_ms) before connecting; 0: none */
     size_t high_water_mark; /* 0: 16 KiB */
-    eddy_resolver lookup;   /* resolves names instead of getaddrinfo (Node's lookup); NULL:
-                             * getaddrinfo on the loop's worker pool */
-    void *lookup_ctx;       /* given to lookup */
-    bool no_auto_select_family; /* Node's autoSelectFamily: false: only the first address
-                                 * of a name is tried (default: all, happy eyeballs) */
-    uint64_t auto_select_family_attempt_timeout_ms; /* 0: 250; under 10: 10 (Node's) */
+    /* Resolves names instead of getaddrinfo (Node's lookup), with lookup_ctx; NULL:
+     * getaddrinfo on the loop's worker pool. */
+    eddy_resolver lookup;
+    void *lookup_ctx;
+    /* Node's autoSelectFamily false: only the first address of a name is tried (default:
+     * all of them, happy eyeballs). */
+    bool no_auto_select_family;
+    /* Happy eyeballs' delay before the next address: 0: 250 ms; under 10: 10 (Node's). */
+    uint64_t auto_select_family_attempt_timeout_ms;
 } eddy_connect_options;
 
 /* A socket connecting as opts say (Node's net.connect(options)). on_connect, when not

@@ -13,7 +13,6 @@
 
 enum { POST_RETRY_MS = 50 };
 
-
 static void post_retry_register(void *arg)
 {
     eddy_loop *loop = arg;

@@ -590,7 +590,8 @@ static int connect_name(eddy_socket *s, const struct connect_target *t,
         return 0;
     }
     /* Node's hints: ADDRCONFIG unless a family is asked for. */
-    l->pool = eddy__lookup_start(s->io.loop, l->host, family, family == 0, lookup_pool_done, l, &err);
+    l->pool =
+        eddy__lookup_start(s->io.loop, l->host, family, family == 0, lookup_pool_done, l, &err);
     if (!l->pool)
         eddy__socket_destroy(s, err, CALL_GETADDRINFO);
     return 0;

@@ -36,9 +36,9 @@ struct eddy_server {
     uint8_t due[3];       /* events for the tick, in the order they were caused */
     uint8_t due_len;
     int listen_error;
-    const char *listen_syscall;          /* "listen", or "getaddrinfo" */
-    char *listen_host;                   /* the name a listen looks up (or failed to) */
-    struct eddy__lookup_req *lookup;     /* listen(port, name): its lookup in flight */
+    const char *listen_syscall;      /* "listen", or "getaddrinfo" */
+    char *listen_host;               /* the name a listen looks up (or failed to) */
+    struct eddy__lookup_req *lookup; /* listen(port, name): its lookup in flight */
     int lookup_port;
     eddy__sockaddr listen_addr; /* what a failed listen used, for its 'error' */
     socklen_t listen_addr_len;

@@ -27,8 +27,8 @@
 static void socket_tick(eddy__deferred *d);
 static void socket_on_io(eddy__io *io, unsigned revents);
 
-static const char *const call_names[] = {NULL, "connect", "read", "write", "setTimeout",
-                                         NULL, "bind",    "getaddrinfo"};
+static const char *const call_names[] = {NULL,         "connect", "read", "write",
+                                         "setTimeout", NULL,      "bind", "getaddrinfo"};
 
 static const char *call_name(uint8_t call)
 {

@@ -46,10 +46,8 @@ static void on_connection(const eddy_event *ev, void *ctx)
 static void on_listening(const eddy_event *ev, void *ctx)
 {
     struct x *x = ctx;
-    eddy_connect_options o = {.port = server_port(ev->target),
-                              .host = "localhost",
-                              .lookup = resolver,
-                              .lookup_ctx = x};
+    eddy_connect_options o = {
+        .port = server_port(ev->target), .host = "localhost", .lookup = resolver, .lookup_ctx = x};
     eddy_socket *c = eddy_connect(x->loop, &o, NULL, NULL);
     cr_assert_not_null(c);
     eddy_on(eddy_emitter_of(c), "lookup", on_lookup, x);
@@ -71,7 +69,10 @@ static void check(int family)
     node_finish(&env);
 }
 
-Test(net_dns_custom_lookup, ipv4) { check(4); }
+Test(net_dns_custom_lookup, ipv4)
+{
+    check(4);
+}
 
 Test(net_dns_custom_lookup, ipv6)
 {

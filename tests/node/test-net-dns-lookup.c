@@ -42,8 +42,8 @@ static void on_connection(const eddy_event *ev, void *ctx)
 static void on_listening(const eddy_event *ev, void *ctx)
 {
     struct x *x = ctx;
-    eddy_socket *c = eddy_create_connection(x->loop, server_port(ev->target), "localhost",
-                                            on_connect, x);
+    eddy_socket *c =
+        eddy_create_connection(x->loop, server_port(ev->target), "localhost", on_connect, x);
     cr_assert_not_null(c);
     eddy_on(eddy_emitter_of(c), "lookup", on_lookup, x);
 }
