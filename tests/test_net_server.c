@@ -267,8 +267,8 @@ Test(server, bad_ports_and_hosts_return_einval)
     eddy_server *s = eddy_create_server(loop, NULL, NULL, NULL);
     cr_assert_eq(eddy_server_listen(s, -1, "127.0.0.1", NULL, NULL), -EINVAL);
     cr_assert_eq(eddy_server_listen(s, 65536, "127.0.0.1", NULL, NULL), -EINVAL);
-    cr_assert_eq(eddy_server_listen(s, 0, "not a host", NULL, NULL), -EINVAL);
-    cr_assert_eq(eddy_server_listen(s, 0, "127.0.0.256", NULL, NULL), -EINVAL);
+    /* A host that is not an IP literal ("127.0.0.256") is a name, looked up: its failure is
+     * an 'error' (test_resolve.c). */
     cr_assert_eq(eddy_server_listen(NULL, 0, "127.0.0.1", NULL, NULL), -EINVAL);
     /* none of these left it listening */
     eddy_address a;

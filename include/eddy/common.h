@@ -17,8 +17,34 @@ unsigned eddy_version(void);
 /* The same as "MAJOR.MINOR.PATCH" (static, never NULL). */
 const char *eddy_version_string(void);
 
+/* Name-resolution errors: getaddrinfo's EAI_* codes as eddy reports them (in 'lookup' and
+ * 'error' events, syscall "getaddrinfo"). Like every eddy error they are negative ints. The
+ * values are libuv's, so they equal Node's err.errno (-3008 for a name that does not
+ * resolve); they lie between -3000 and -3014, and every errno value of the systems eddy
+ * builds on is below 3000 (Linux: under 134; the BSDs and macOS: under 110), which
+ * src/common/error.c checks at compile time. A system error inside getaddrinfo (EAI_SYSTEM)
+ * is reported as the negative errno itself. Node names -3007 and -3008 "ENOTFOUND". */
+/* clang-format off */
+#define EDDY_EAI_ADDRFAMILY (-3000) /* "EAI_ADDRFAMILY": no address of that family */
+#define EDDY_EAI_AGAIN      (-3001) /* "EAI_AGAIN": temporary failure (DNS server down) */
+#define EDDY_EAI_BADFLAGS   (-3002) /* "EAI_BADFLAGS" */
+#define EDDY_EAI_CANCELED   (-3003) /* "EAI_CANCELED" */
+#define EDDY_EAI_FAIL       (-3004) /* "EAI_FAIL": permanent failure */
+#define EDDY_EAI_FAMILY     (-3005) /* "EAI_FAMILY": family not supported */
+#define EDDY_EAI_MEMORY     (-3006) /* "EAI_MEMORY" */
+#define EDDY_EAI_NODATA     (-3007) /* "ENOTFOUND" (as Node names it): the name has no address */
+#define EDDY_ENOTFOUND      (-3008) /* "ENOTFOUND": the name does not exist (EAI_NONAME) */
+#define EDDY_EAI_NONAME     EDDY_ENOTFOUND
+#define EDDY_EAI_OVERFLOW   (-3009) /* "EAI_OVERFLOW" */
+#define EDDY_EAI_SERVICE    (-3010) /* "EAI_SERVICE" */
+#define EDDY_EAI_SOCKTYPE   (-3011) /* "EAI_SOCKTYPE" */
+#define EDDY_EAI_BADHINTS   (-3013) /* "EAI_BADHINTS" */
+#define EDDY_EAI_PROTOCOL   (-3014) /* "EAI_PROTOCOL" */
+/* clang-format on */
+
 /* The symbolic name of a negative errno value as eddy returns it: "EADDRINUSE" for
- * -EADDRINUSE. 0 gives "OK"; a code eddy does not know gives "UNKNOWN". Never NULL. */
+ * -EADDRINUSE, or of an EDDY_EAI_* code ("ENOTFOUND", "EAI_AGAIN"). 0 gives "OK"; a code eddy does
+ * not know gives "UNKNOWN". Never NULL. */
 const char *eddy_err_name(int err);
 
 /* A human-readable message for a negative errno value ("address already in use").

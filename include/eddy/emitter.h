@@ -37,7 +37,16 @@ struct eddy_event {
              * listen's IP address, or a UNIX path), NULL and -1 when it used none. */
             const char *address;
             int port;
+            /* Node's err.hostname: the name whose lookup failed (syscall "getaddrinfo"),
+             * else NULL. */
+            const char *hostname;
         } error; /* "error": negative errno and the call that failed */
+        struct {
+            int code;            /* 0, or the lookup's error (EDDY_ENOTFOUND, ...) */
+            const char *address; /* an IP literal; NULL when code is not 0 */
+            int family;          /* 4 or 6; 0 when code is not 0 */
+            const char *host;    /* the name that was looked up */
+        } lookup;                /* "lookup" of a socket: Node's (err, address, family, host) */
         struct {
             const struct eddy_address *local, *remote;
         } drop;         /* "drop" of a server: the connection refused over max_connections */

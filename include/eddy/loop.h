@@ -34,7 +34,11 @@ int eddy_loop_run(eddy_loop *loop, eddy_run_mode mode);
 void eddy_loop_stop(eddy_loop *loop);
 
 /* Releases the loop. -EBUSY (and nothing released) while timers, servers or sockets of
- * the loop are alive, referenced or not; 0 on success. NULL is accepted (returns 0). */
+ * the loop are alive, referenced or not, or while a name lookup of the loop is in flight
+ * (also one whose socket was destroyed: getaddrinfo cannot be interrupted, so run the
+ * loop until it returned, which a pending lookup keeps the loop alive for); 0 on
+ * success, after the loop's resolver threads (if it started any) were joined. NULL is
+ * accepted (returns 0). */
 int eddy_loop_free(eddy_loop *loop);
 
 /* The loop's time in ms on the monotonic clock, read once per iteration. */

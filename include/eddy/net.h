@@ -8,10 +8,15 @@
  *  ------  -----------  ------------------------------------------  -----------  ------------------
  *  server  listening    the socket is bound and listening           -            connection*
  *  server  connection   a connection was accepted                   u.socket     -
- *  server  error        listen failed (syscall "listen")            u.error      nothing (not closed)
+ *  server  error        listen failed (syscall "listen"; or         u.error      nothing (not closed)
+ *                       "getaddrinfo": the host did not resolve,
+ *                       u.error.hostname names it)
  *  server  error        accept or watch failed ("accept", backend)  u.error      see eddy_server_close
  *  server  drop         a connection over max_connections closed    u.drop       -
  *  server  close        closed and every accepted conn. closed      -            nothing more
+ *  socket  lookup       a connect's host name was looked up: once   u.lookup     lookup*, connect,
+ *                       per address (code 0), or once with the                   or error ENOTFOUND
+ *                       error (address NULL); never for literals                 ("getaddrinfo")
  *  socket  connect      the connection is established               -            ready
  *  socket  ready        right after 'connect' (Node's 'ready')      -            data*, end, close
  *  socket  data         bytes arrived (valid during the call)       u.data       data*, end, close
@@ -23,7 +28,8 @@
  *  socket  finish       our FIN was sent, everything before it      -            close (once the
  *                       flushed (after eddy_socket_end)                          peer ended too)
  *  socket  error        a failure (u.error.syscall names it:        u.error      close(true)
- *                       "connect", "read", "write", ...)
+ *                       "connect", "read", "write", "getaddrinfo"
+ *                       (u.error.hostname: the name), ...)
  *  socket  close        the socket is closed, fd released           u.had_error  nothing more
  *  socket  fd           a descriptor arrived over a UNIX socket     u.fd         -
  */
@@ -86,11 +92,18 @@ typedef struct {
 eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts,
                                 eddy_listener on_connection, void *ctx);
 
-/* Binds and listens on host:port (host NULL: "::" when IPv6 is available, else "0.0.0.0";
- * port 0: an ephemeral port). on_listening, when not NULL, is a once listener on
- * 'listening', which is emitted from the loop. Failures of bind/listen arrive as a later
- * 'error' (u.error.syscall "listen"), never 'listening'. Returns 0; -EINVAL when already
- * listening, for a bad port or a host that is not an IP literal or "localhost". */
+/* Binds and listens on host:port (host NULL or "": "::" when IPv6 is available, else
+ * "0.0.0.0"; port 0: an ephemeral port). host is an IP literal (a link-local IPv6 address
+ * may carry its zone: "fe80::1%eth0") or a name, which is looked up first as Node does
+ * (getaddrinfo on the loop's worker pool; the first address is used). on_listening, when
+ * not NULL, is a once listener on 'listening', which is emitted from the loop. Failures of
+ * bind/listen arrive as a later 'error' (u.error.syscall "listen"), a name that does not
+ * resolve as 'error' EDDY_ENOTFOUND (syscall "getaddrinfo", u.error.hostname the name),
+ * never 'listening'. Returns 0; -EINVAL when already listening (or looking its host up)
+ * or for a bad port; -ENOMEM. eddy_server_close during the lookup cancels
+ * it (Node would still listen once the name resolved): 'close' follows, no 'listening'.
+ * On "::" (and NULL) the server takes IPv4 connections too unless ipv6_only; their
+ * remote address reads as Node reports it: "::ffff:127.0.0.1", family "IPv6". */
 int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener on_listening,
                        void *ctx);
 /* Listens on a UNIX socket path. Same events and returns as eddy_server_listen. */
@@ -163,37 +176,89 @@ typedef struct {
  * socket owns the fd from then on (it closes it after 'close'). */
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
 
-/* A socket connecting to host:port (host NULL: "localhost"). on_connect, when not NULL, is
- * a once listener on 'connect'. Failures come as 'error' (syscall "connect") then 'close'.
- * NULL on -ENOMEM or invalid arguments. */
+/* A socket connecting to host:port (host NULL or "": "localhost"). host is an IP literal
+ * or a name, looked up as eddy_connect describes (with its default options). on_connect,
+ * when not NULL, is a once listener on 'connect'. Failures come as 'error' (syscall
+ * "connect", or "getaddrinfo" for a name that does not resolve) then 'close'. NULL on
+ * -ENOMEM or invalid arguments (a bad port); never for a name, whose failures are events. */
 eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
                                     eddy_listener on_connect, void *ctx);
 eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
                                          eddy_listener on_connect, void *ctx);
 
+/* A name lookup handed to a user resolver (eddy_connect_options.lookup). */
+typedef struct eddy_lookup eddy_lookup;
+
+/* A resolver of the user's (Node's lookup option): for firmware without a libc resolver, a
+ * cache, or tests. Called from inside the connect call (eddy_connect...) with the name and
+ * the family asked for (0, 4 or 6), on the loop's thread, instead of getaddrinfo. It must
+ * call eddy_lookup_done(req, ...) exactly once, before it returns or later, from the loop's
+ * thread (a resolver with threads of its own posts back with eddy_loop_post). */
+typedef void (*eddy_resolver)(eddy_lookup *req, const char *host, int family, void *ctx);
+
+/* Ends a user resolver's lookup: err 0 and count IP literals ("::1", "127.0.0.1", also
+ * with a zone id), in the order they should be tried, or err an error (EDDY_ENOTFOUND,
+ * EDDY_EAI_AGAIN, a negative errno...). 'lookup' and the connect follow from the loop
+ * (never from inside this call), as for a getaddrinfo result; err 0 with no address is
+ * ENOTFOUND. req is released by this call. When the socket was destroyed meanwhile the
+ * result is dropped (and it is 0). Returns 0, -EINVAL for a NULL req, or for an address
+ * that is not an IP literal (the socket then fails with 'error' -EINVAL, syscall
+ * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM). */
+int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count);
+
 /* Where and how to connect, for eddy_connect and eddy_socket_connect_opts. Zero-initialise
  * for the defaults; set path for a UNIX socket, else port (and host). */
 typedef struct {
     int port;                  /* 0..65535; 0 is refused by the kernel: 'error' ECONNREFUSED */
-    const char *host;          /* an IP literal or "localhost"; NULL: "localhost" */
+    const char *host;          /* an IP literal or a name; NULL or "": "localhost" */
     const char *path;          /* a UNIX socket path (then port and host are ignored) */
     const char *local_address; /* bind to this address first (Node's localAddress) */
     int local_port;            /* bind to this port first (Node's localPort); 0: any */
-    int family;                /* 0, 4 or 6: the address family host must have */
+    int family;                /* 0, 4 or 6: the address family host must have (a name:
+                                * only addresses of that family are looked up) */
     bool allow_half_open;      /* as in eddy_socket_options */
     bool no_delay;             /* eddy_socket_set_no_delay(true) before connecting */
     bool keep_alive;           /* eddy_socket_set_keep_alive(true, the delay below) */
     uint64_t keep_alive_initial_delay_ms;
     uint64_t timeout_ms;    /* eddy_socket_set_timeout(timeout_ms) before connecting; 0: none */
     size_t high_water_mark; /* 0: 16 KiB */
+    /* Resolves names instead of getaddrinfo (Node's lookup), with lookup_ctx; NULL:
+     * getaddrinfo on the loop's worker pool. */
+    eddy_resolver lookup;
+    void *lookup_ctx;
+    /* Node's autoSelectFamily false: only the first address of a name is tried (default:
+     * all of them, happy eyeballs). */
+    bool no_auto_select_family;
+    /* Happy eyeballs' delay before the next address: 0: 250 ms; under 10: 10 (Node's). */
+    uint64_t auto_select_family_attempt_timeout_ms;
 } eddy_connect_options;
 
 /* A socket connecting as opts say (Node's net.connect(options)). on_connect, when not
  * NULL, is a once listener on 'connect'. NULL for a NULL loop or opts, bad options (a port
- * out of range, a host that is not an IP literal or "localhost", a host of another
- * family than opts->family, a local address of another family) or -ENOMEM. Failures of
- * the connection itself come as 'error' (syscall "connect", or "bind" for the local
- * address; u.error.address/port name the target) then 'close'. */
+ * out of range, an IP literal of another family than opts->family, a local address that
+ * is not an IP literal or of another family) or -ENOMEM. Failures of the connection
+ * itself come as 'error' (syscall "connect", or "bind" for the local address;
+ * u.error.address/port name the target) then 'close'.
+ *
+ * A host that is not an IP literal is a name, and never blocks the loop: it is looked up
+ * by opts->lookup, or by getaddrinfo (hints AI_ADDRCONFIG unless a family is given, as
+ * Node) on a small pool of worker threads that the loop starts on its first lookup (a
+ * program that uses only IP literals and paths has one thread). The socket is connecting
+ * meanwhile (writes are queued). Then, as Node v20 does:
+ *  - 'lookup' (u.lookup: code 0, address, family, host) for each address found, in the
+ *    resolver's order (only the first with no_auto_select_family), then 'connect';
+ *  - several addresses (Node's autoSelectFamily, happy eyeballs): tried in turn, the
+ *    families alternating, starting with the first address's; the next starts when the
+ *    current one fails, or after the attempt timeout (250 ms) while the earlier ones stay
+ *    open; the first to connect is the connection and the others are closed. If all
+ *    fail: 'error' with the last failure (syscall "connect", its address and port; Node
+ *    gives an AggregateError whose code is the first's), then 'close'(true);
+ *  - a name that does not resolve: 'lookup' (u.lookup.code EDDY_ENOTFOUND, ...), then
+ *    'error' EDDY_ENOTFOUND (syscall "getaddrinfo", u.error.hostname the name, address
+ *    NULL, port -1), then 'close'(true);
+ *  - destroyed during the lookup: only 'close'(false); the late result is dropped. The
+ *    lookup itself cannot be stopped: until getaddrinfo returns, it keeps the loop alive
+ *    (as in Node) and eddy_loop_free returns -EBUSY. */
 eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
                           eddy_listener on_connect, void *ctx);
 /* The same for a socket made by eddy_socket_new (or from its own 'close' listener, to

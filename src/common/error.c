@@ -64,6 +64,43 @@
     X(ETXTBSY, "text file is busy")                                                                \
     X(EXDEV, "cross-device link not permitted")
 
+/* The EDDY_EAI_* codes (include/eddy/common.h) sit at -3000..-3014: no errno may reach there. */
+#define EDDY__ERRNO_BELOW_EAI(code, msg)                                                           \
+    _Static_assert((code) > 0 && (code) < 3000, #code " collides with the EDDY_EAI_* codes");
+EDDY__ERRORS(EDDY__ERRNO_BELOW_EAI)
+#undef EDDY__ERRNO_BELOW_EAI
+
+/* getaddrinfo's errors, with Node's names (uv_err_name, and dns's "ENOTFOUND"). */
+static const struct {
+    int code;
+    const char *name;
+    const char *message;
+} eai_errors[] = {
+    {EDDY_EAI_ADDRFAMILY, "EAI_ADDRFAMILY", "address family not supported"},
+    {EDDY_EAI_AGAIN, "EAI_AGAIN", "temporary failure"},
+    {EDDY_EAI_BADFLAGS, "EAI_BADFLAGS", "bad ai_flags value"},
+    {EDDY_EAI_CANCELED, "EAI_CANCELED", "request canceled"},
+    {EDDY_EAI_FAIL, "EAI_FAIL", "permanent failure"},
+    {EDDY_EAI_FAMILY, "EAI_FAMILY", "ai_family not supported"},
+    {EDDY_EAI_MEMORY, "EAI_MEMORY", "out of memory"},
+    {EDDY_EAI_NODATA, "ENOTFOUND", "no address"},
+    {EDDY_ENOTFOUND, "ENOTFOUND", "unknown node or service"},
+    {EDDY_EAI_OVERFLOW, "EAI_OVERFLOW", "argument buffer overflow"},
+    {EDDY_EAI_SERVICE, "EAI_SERVICE", "service not available for socket type"},
+    {EDDY_EAI_SOCKTYPE, "EAI_SOCKTYPE", "socket type not supported"},
+    {EDDY_EAI_BADHINTS, "EAI_BADHINTS", "invalid value for hints"},
+    {EDDY_EAI_PROTOCOL, "EAI_PROTOCOL", "resolved protocol is unknown"},
+};
+
+static int eai_index(int err)
+{
+    int code = err > 0 ? -err : err;
+    for (size_t i = 0; i < sizeof eai_errors / sizeof eai_errors[0]; i++)
+        if (eai_errors[i].code == code)
+            return (int)i;
+    return -1;
+}
+
 /* Some systems define EAGAIN == EWOULDBLOCK and ENOTSUP == EOPNOTSUPP: a switch would
  * reject the duplicates, so the lookup is a loop over a table. */
 static const struct {
@@ -92,7 +129,11 @@ const char *eddy_err_name(int err)
     if (err == 0)
         return "OK";
     int i = error_index(err);
-    return i < 0 ? "UNKNOWN" : errors[i].name;
+    if (i < 0) {
+        i = eai_index(err);
+        return i < 0 ? "UNKNOWN" : eai_errors[i].name;
+    }
+    return errors[i].name;
 }
 
 const char *eddy_strerror(int err)
@@ -100,5 +141,9 @@ const char *eddy_strerror(int err)
     if (err == 0)
         return "success";
     int i = error_index(err);
-    return i < 0 ? "unknown error" : errors[i].message;
+    if (i < 0) {
+        i = eai_index(err);
+        return i < 0 ? "unknown error" : eai_errors[i].message;
+    }
+    return errors[i].message;
 }

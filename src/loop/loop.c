@@ -51,6 +51,10 @@ int eddy_loop_free(eddy_loop *loop)
         eddy__deferred *d = EDDY__CONTAINER_OF(q, eddy__deferred, node);
         d->fn(d);
     }
+    /* The resolver's threads are joined first: a worker's last post must be over before
+     * the post queue and its wakeup fd go. */
+    if (loop->resolver_free)
+        loop->resolver_free(loop);
     eddy__signals_free(loop);
     eddy__post_free(loop);
     eddy__timers_free(loop);

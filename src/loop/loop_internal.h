@@ -120,6 +120,12 @@ struct eddy_loop {
     eddy__io post_io;
     struct eddy_timer post_retry; /* registering post_io again after a failure */
 
+    /* The name-resolution worker pool (src/net/resolve.c), started on first use. The loop
+     * only stops it when it is freed (no request can be in flight then: each request is
+     * a handle until its completion ran on the loop). */
+    void *resolver;
+    void (*resolver_free)(eddy_loop *loop);
+
     eddy_listener uncaught_fn;
     void *uncaught_ctx;
 
@@ -218,6 +224,17 @@ int eddy__timers_clear_public(eddy_loop *loop);
 void eddy__signals_free(eddy_loop *loop);
 
 /* post.c */
+/* A post whose node the caller owns (embedded in its object), so that posting cannot fail:
+ * fn(arg) runs on the loop as for eddy_loop_post. Thread-safe. The node must not be posted
+ * again before fn has started (the node is unlinked before fn runs), and the caller must
+ * make sure that the loop outlives the call (join the posting thread before freeing it). */
+typedef struct eddy__post {
+    eddy__queue node;
+    void (*fn)(void *);
+    void *arg;
+    bool owned; /* allocated by eddy_loop_post: freed once taken */
+} eddy__post;
+void eddy__post_embedded(eddy_loop *loop, eddy__post *p);
 int eddy__post_init(eddy_loop *loop);
 void eddy__post_free(eddy_loop *loop);
 bool eddy__post_alive(eddy_loop *loop);

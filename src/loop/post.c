@@ -13,12 +13,6 @@
 
 enum { POST_RETRY_MS = 50 };
 
-struct post {
-    eddy__queue node;
-    void (*fn)(void *);
-    void *arg;
-};
-
 static void post_retry_register(void *arg)
 {
     eddy_loop *loop = arg;
@@ -52,11 +46,12 @@ static void post_drain(eddy__io *io, unsigned revents)
     atomic_store(&loop->post_signaled, 0);
     pthread_mutex_unlock(&loop->post_lock);
     while (!eddy__queue_empty(&batch)) {
-        struct post *p = EDDY__CONTAINER_OF(batch.next, struct post, node);
+        eddy__post *p = EDDY__CONTAINER_OF(batch.next, eddy__post, node);
         eddy__queue_remove(&p->node);
         void (*fn)(void *) = p->fn;
         void *arg = p->arg;
-        eddy__free(p);
+        if (p->owned)
+            eddy__free(p); /* an embedded node belongs to its owner, which fn may free */
         atomic_fetch_sub(&loop->posts_pending, 1);
         fn(arg);
     }
@@ -102,9 +97,10 @@ void eddy__post_free(eddy_loop *loop)
     eddy__timer_stop(&loop->post_retry);
     eddy__io_close(&loop->post_io);
     while (!eddy__queue_empty(&loop->posts)) {
-        struct post *p = EDDY__CONTAINER_OF(loop->posts.next, struct post, node);
+        eddy__post *p = EDDY__CONTAINER_OF(loop->posts.next, eddy__post, node);
         eddy__queue_remove(&p->node);
-        eddy__free(p);
+        if (p->owned)
+            eddy__free(p);
     }
     pthread_mutex_destroy(&loop->post_lock);
     close(loop->post_fd_read);
@@ -117,15 +113,30 @@ bool eddy__post_alive(eddy_loop *loop)
     return atomic_load(&loop->posts_pending) > 0;
 }
 
+static void post_enqueue(eddy_loop *loop, eddy__post *p);
+
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
 {
     if (!loop || !fn)
         return -EINVAL;
-    struct post *p = eddy__malloc(sizeof *p);
+    eddy__post *p = eddy__malloc(sizeof *p);
     if (!p)
         return -ENOMEM;
     p->fn = fn;
     p->arg = arg;
+    p->owned = true;
+    post_enqueue(loop, p);
+    return 0;
+}
+
+void eddy__post_embedded(eddy_loop *loop, eddy__post *p)
+{
+    p->owned = false;
+    post_enqueue(loop, p);
+}
+
+static void post_enqueue(eddy_loop *loop, eddy__post *p)
+{
     pthread_mutex_lock(&loop->post_lock);
     eddy__queue_insert_tail(&loop->posts, &p->node);
     atomic_fetch_add(&loop->posts_pending, 1);
@@ -139,5 +150,4 @@ int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
         while (n < 0 && errno == EINTR);
         /* EAGAIN: the counter or pipe is full, so the loop is already due to wake. */
     }
-    return 0;
 }

@@ -16,10 +16,11 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
     if (port < 0 || port > 65535)
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    if (!host || !*host)
-        host = any_for_null ? (prefer_ipv6 ? "::" : "0.0.0.0") : "localhost";
-    if (strcmp(host, "localhost") == 0)
-        host = "127.0.0.1";
+    if (!host || !*host) {
+        if (!any_for_null)
+            return -EINVAL;
+        host = prefer_ipv6 ? "::" : "0.0.0.0";
+    }
     /* eddy_is_ip first: inet_pton accepts nothing Node rejects, but Node also takes
      * zone ids, which go to sin6_scope_id. */
     int family = eddy_is_ip(host);
@@ -85,6 +86,17 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
         strcpy(out->family, "IPv6");
         inet_ntop(AF_INET6, &sa->in6.sin6_addr, out->address, sizeof out->address);
         out->port = ntohs(sa->in6.sin6_port);
+        if (sa->in6.sin6_scope_id) {
+            /* Node's form of a link-local address: "fe80::1%eth0" (the zone's number
+             * when the interface has no name). */
+            char name[IF_NAMESIZE];
+            size_t n = strlen(out->address);
+            if (if_indextoname(sa->in6.sin6_scope_id, name))
+                snprintf(out->address + n, sizeof out->address - n, "%%%s", name);
+            else
+                snprintf(out->address + n, sizeof out->address - n, "%%%u",
+                         (unsigned)sa->in6.sin6_scope_id);
+        }
         break;
     case AF_UNIX: {
         strcpy(out->family, "unix");

@@ -27,13 +27,48 @@ typedef union {
     struct sockaddr_in6 in6;
 } eddy__inaddr;
 
-/* host:port to a socket address. host NULL means localhost when connecting and
- * any-address when listening (any_for_null). "localhost" is 127.0.0.1 until name
- * resolution exists. 0 or -EINVAL. */
+/* An IP literal (with an optional zone id: "fe80::1%eth0") and port to a socket address.
+ * host NULL or "" means the any-address when any_for_null ("::" when prefer_ipv6, else
+ * "0.0.0.0"), else it is -EINVAL, as is every name (names are resolved: resolve.c).
+ * 0 or -EINVAL. */
 int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *host, int port,
                              bool any_for_null, bool prefer_ipv6);
 int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *path);
 void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, socklen_t len);
+
+/* ---- name resolution (resolve.c): getaddrinfo on the loop's worker pool ---- */
+
+struct eddy__lookup_req;
+typedef void (*eddy__lookup_cb)(struct eddy__lookup_req *req, void *owner);
+
+/* Owned by the pool; the owner keeps a pointer until its cb ran or it cancelled. */
+struct eddy__lookup_req {
+    eddy__queue node;
+    eddy__lookup_cb cb; /* NULL once cancelled */
+    void *owner;
+    int family; /* 0, 4 or 6 */
+    bool addrconfig;
+    /* The result, read by cb: 0 and count addresses (in getaddrinfo's order), or an
+     * EDDY_EAI_* / negative errno code. */
+    int err;
+    eddy__inaddr *addrs;
+    size_t count;
+    char host[];
+};
+
+/* Resolves host on a worker; cb(req, owner) runs later from the loop (never from inside
+ * this call), and req is freed when cb returns. NULL with *err (-ENOMEM, EDDY_EAI_AGAIN
+ * when no thread can be started). Until cb ran (or would have) the request keeps the
+ * loop alive and eddy_loop_free returns -EBUSY. */
+struct eddy__lookup_req *eddy__lookup_start(eddy_loop *loop, const char *host, int family,
+                                            bool addrconfig, eddy__lookup_cb cb, void *owner,
+                                            int *err);
+/* The owner goes away: cb will not run, the result is dropped. NULL is accepted. */
+void eddy__lookup_cancel(struct eddy__lookup_req *req);
+/* For tests: a function each worker calls with the host before its getaddrinfo. */
+int eddy__resolve_test_delay(eddy_loop *loop, void (*delay)(const char *host));
+/* For tests: how many worker threads the loop's pool has started. */
+unsigned eddy__resolve_workers(const eddy_loop *loop);
 
 /* A socket made for a connection that the server accepted. */
 eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sockaddr *peer,
@@ -105,8 +140,10 @@ struct write_req {
 
 /* What few sockets need, allocated on demand (eddy__socket_rare): the idle timeout (by the
  * first set_timeout) and the path of a failed UNIX connect (for its 'error'). */
+struct socket_lookup;
 struct socket_rare {
     char *path;
+    struct socket_lookup *lookup; /* a connect to a name: connect.c */
     struct eddy_timer timer;
     uint64_t timeout_ns; /* 0: off */
     uint64_t last_active_ns;
@@ -137,7 +174,16 @@ struct eddy_socket {
     eddy__inaddr peer, local;
 };
 
-enum { CALL_NONE, CALL_CONNECT, CALL_READ, CALL_WRITE, CALL_SET_TIMEOUT, CALL_IO_WATCH, CALL_BIND };
+enum {
+    CALL_NONE,
+    CALL_CONNECT,
+    CALL_READ,
+    CALL_WRITE,
+    CALL_SET_TIMEOUT,
+    CALL_IO_WATCH,
+    CALL_BIND,
+    CALL_GETADDRINFO
+};
 
 static inline bool socket_has(const eddy_socket *s, uint32_t f)
 {
@@ -180,6 +226,12 @@ void eddy__socket_apply_options(eddy_socket *s);
 bool eddy__socket_revive(eddy_socket *s);
 /* connect.c */
 void eddy__socket_connected(eddy_socket *s);
+/* A connect to a name: the lookup or the attempts stop (destroy), and its memory goes
+ * (release, or a reconnect from 'close'). */
+void eddy__socket_lookup_stop(eddy_socket *s);
+void eddy__socket_lookup_free(eddy_socket *s);
+/* The name a connect looked up, for the 'error' of a failed lookup; NULL if none. */
+const char *eddy__socket_lookup_host(const eddy_socket *s);
 void eddy__socket_finish_connect(eddy_socket *s);
 /* socket_read.c */
 void eddy__socket_on_io(eddy__io *io, unsigned revents);

@@ -36,6 +36,10 @@ struct eddy_server {
     uint8_t due[3];       /* events for the tick, in the order they were caused */
     uint8_t due_len;
     int listen_error;
+    const char *listen_syscall;      /* "listen", or "getaddrinfo" */
+    char *listen_host;               /* the name a listen looks up (or failed to) */
+    struct eddy__lookup_req *lookup; /* listen(port, name): its lookup in flight */
+    int lookup_port;
     eddy__sockaddr listen_addr; /* what a failed listen used, for its 'error' */
     socklen_t listen_addr_len;
     int reserve_fd;  /* spent to shed a connection when out of descriptors */
@@ -132,6 +136,7 @@ static void server_release(eddy__deferred *d)
     eddy_server *s = EDDY__CONTAINER_OF(d, eddy_server, tick);
     eddy__emitter_dispose(&s->emitter);
     eddy__handle_remove(s->loop);
+    eddy__free(s->listen_host);
     eddy__free(s);
 }
 
@@ -183,8 +188,10 @@ static void server_tick(eddy__deferred *d)
             /* Node's err.address / err.port: the address the listen asked for. */
             eddy_address a;
             ev.u.error.code = s->listen_error;
-            ev.u.error.syscall = "listen";
+            ev.u.error.syscall = s->listen_syscall;
             ev.u.error.port = -1;
+            if (s->listen_syscall && strcmp(s->listen_syscall, "getaddrinfo") == 0)
+                ev.u.error.hostname = s->listen_host; /* Node's err.hostname */
             if (s->listen_addr_len) {
                 eddy__address_from_sockaddr(&a, &s->listen_addr, s->listen_addr_len);
                 ev.u.error.address = a.address;
@@ -209,6 +216,7 @@ static void server_tick(eddy__deferred *d)
 static void listen_failed(eddy_server *s, int err, const eddy__sockaddr *addr, socklen_t len)
 {
     s->listen_error = err;
+    s->listen_syscall = "listen";
     s->listen_addr_len = addr ? len : 0;
     if (addr)
         memcpy(&s->listen_addr, addr, len);
@@ -283,7 +291,7 @@ static int listen_common(eddy_server *s, eddy_listener on_listening, void *ctx)
 {
     if (!s)
         return -EINVAL;
-    if (listening(s))
+    if (listening(s) || s->lookup)
         return -EINVAL;
     if (on_listening) {
         int err = eddy__on_id(&s->emitter, EDDY__EV_LISTENING, on_listening, ctx, true);
@@ -295,14 +303,75 @@ static int listen_common(eddy_server *s, eddy_listener on_listening, void *ctx)
     return 0;
 }
 
+/* listen(port, name): the name's first address (Node's dns.lookup), or 'error'. */
+static void listen_lookup_done(struct eddy__lookup_req *req, void *owner)
+{
+    eddy_server *s = owner;
+    s->lookup = NULL;
+    int err = req->err ? req->err : req->count ? 0 : EDDY_ENOTFOUND;
+    if (err) {
+        s->listen_error = err;
+        s->listen_syscall = "getaddrinfo";
+        s->listen_addr_len = 0;
+        due_add(s, DUE_LISTEN_ERROR);
+        return;
+    }
+    eddy__sockaddr addr;
+    memset(&addr, 0, sizeof addr);
+    socklen_t len;
+    if (req->addrs[0].sa.sa_family == AF_INET6) {
+        len = sizeof addr.in6;
+        memcpy(&addr, &req->addrs[0], len);
+        addr.in6.sin6_port = htons((uint16_t)s->lookup_port);
+    } else {
+        len = sizeof addr.in4;
+        memcpy(&addr, &req->addrs[0], len);
+        addr.in4.sin_port = htons((uint16_t)s->lookup_port);
+    }
+    err = bind_and_listen(s, &addr, len);
+    if (err < 0)
+        listen_failed(s, err, &addr, len);
+}
+
+static int listen_name(eddy_server *s, int port, const char *host, eddy_listener on_listening,
+                       void *ctx)
+{
+    size_t n = strlen(host);
+    char *copy = eddy__malloc(n + 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, host, n + 1);
+    int err = listen_common(s, on_listening, ctx);
+    if (err < 0) {
+        eddy__free(copy);
+        return err;
+    }
+    eddy__free(s->listen_host);
+    s->listen_host = copy;
+    s->lookup_port = port;
+    s->lookup = eddy__lookup_start(s->loop, host, 0, false, listen_lookup_done, s, &err);
+    if (!s->lookup) {
+        s->listen_error = err;
+        s->listen_syscall = "getaddrinfo";
+        s->listen_addr_len = 0;
+        due_add(s, DUE_LISTEN_ERROR);
+    }
+    return 0;
+}
+
 int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener on_listening,
                        void *ctx)
 {
     eddy__sockaddr addr;
     socklen_t len;
-    if (!s || port < 0 || port > 65535)
+    if (!s || port < 0 || port > 65535 || s->lookup)
         return -EINVAL;
     bool any = !host || !*host;
+    if (!any && eddy_is_ip(host) == 0) {
+        if (listening(s))
+            return -EINVAL;
+        return listen_name(s, port, host, on_listening, ctx);
+    }
     if (eddy__sockaddr_from_host(&addr, &len, host, port, true, true) < 0)
         return -EINVAL;
     int err = listen_common(s, on_listening, ctx);
@@ -402,6 +471,8 @@ static void stop_listening(eddy_server *s)
 /* Closes, as eddy_server_close does: 'close' follows, then the release. */
 static void server_close(eddy_server *s)
 {
+    eddy__lookup_cancel(s->lookup); /* a listen still looking its host up: never listens */
+    s->lookup = NULL;
     stop_listening(s);
     s->close_requested = true;
     s->release_armed = true;

@@ -28,7 +28,7 @@
 static void socket_tick(eddy__deferred *d);
 
 static const char *const call_names[] = {NULL,         "connect", "read", "write",
-                                         "setTimeout", NULL,      "bind"};
+                                         "setTimeout", NULL,      "bind", "getaddrinfo"};
 
 static const char *call_name(uint8_t call)
 {
@@ -61,8 +61,10 @@ static int socket_fd(const eddy_socket *s)
  * only such sockets are left. */
 static bool socket_active(const eddy_socket *s)
 {
-    if (s->io.fd < 0 || socket_has(s, S_DESTROYED))
+    if (socket_has(s, S_DESTROYED))
         return false;
+    if (s->io.fd < 0)
+        return socket_has(s, S_CONNECTING); /* looking its host up, or racing addresses */
     if (!socket_has(s, S_CONNECTED))
         return socket_has(s, S_CONNECTING); /* (or a wrapped fd not connected yet) */
     if (!socket_has(s, S_PAUSED | S_READ_ENDED))
@@ -120,6 +122,8 @@ static void emit_error(eddy_socket *s, int code, uint8_t call)
             ev.u.error.address = peer.address;
             ev.u.error.port = peer.port ? peer.port : -1;
         }
+    } else if (call == CALL_GETADDRINFO) {
+        ev.u.error.hostname = eddy__socket_lookup_host(s); /* Node's err.hostname */
     }
     eddy__emit_id(&s->emitter, EDDY__EV_ERROR, &ev);
 }
@@ -199,8 +203,10 @@ void eddy__socket_release(eddy__deferred *d)
     eddy__socket_run_write_callbacks(s); /* those queued by 'close' listeners */
     eddy__emitter_dispose(&s->emitter);
     eddy__handle_remove(s->io.loop);
-    if (s->rare)
+    if (s->rare) {
         eddy__free(s->rare->path);
+        eddy__socket_lookup_free(s);
+    }
     eddy__free(s->rare);
     eddy__free(s);
 }
@@ -390,8 +396,11 @@ void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call)
         s->closing_fd = s->io.fd;
         eddy__io_close(&s->io);
     }
-    if (s->rare)
+    if (s->rare) {
         eddy__timer_stop(&s->rare->timer);
+        if (s->rare->lookup)
+            eddy__socket_lookup_stop(s);
+    }
     eddy__socket_cancel_writes(s, -ECANCELED);
     eddy__socket_sync_ref(s);
     socket_schedule_tick(s);
@@ -447,6 +456,7 @@ bool eddy__socket_revive(eddy_socket *s)
     if (s->rare) {
         eddy__free(s->rare->path);
         s->rare->path = NULL;
+        eddy__socket_lookup_free(s);
     }
     eddy__decoder_init(&s->decoder, s->decoder.enc);
     return true;

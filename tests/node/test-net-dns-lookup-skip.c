@@ -1,7 +1,7 @@
 /* Node test: test-net-dns-lookup-skip.js
  * Asserts: connecting to an IP literal (127.0.0.1, and ::1 when IPv6 is there) does not
  * emit 'lookup' -- no name is resolved -- and the connection works (the server ends it).
- * eddy: eddy has no 'lookup' event at all; a listener on "lookup" must never run, and the
+ * eddy: literals skip the resolver: a listener on "lookup" must never run, and the
  * connection to each literal must be accepted and ended by the server. */
 #include "node_helpers.h"
 
