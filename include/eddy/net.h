@@ -305,7 +305,11 @@ bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc
 bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t len, eddy_encoding enc,
                                   eddy_write_cb cb, void *ctx);
 
-/* Sends data with a descriptor (SCM_RIGHTS) over a UNIX socket. */
+/* Sends data with a descriptor (SCM_RIGHTS) over a UNIX socket: the descriptor travels
+ * with the first byte of data (len must be at least 1); the caller keeps its fd (the
+ * kernel passes a copy) and may close it once the callback ran with status 0. Returns as
+ * eddy_socket_write; fd < 0, len 0 or a socket that is not UNIX: false, then 'error'
+ * -EINVAL (syscall "write") and 'close'. The peer gets it as an 'fd' event. */
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
                           void *ctx);
 
@@ -356,7 +360,9 @@ int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay);
 int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms);
 
 /* 'data' delivers text in that encoding from now on (EDDY_ENC_BUFFER: bytes again). Text
- * is NUL-terminated and never splits a character or base64 quantum across events. */
+ * is NUL-terminated and never splits a character or base64 quantum across events. Takes
+ * effect at the next read, with a fresh decoder (Node's setEncoding). 0, or -EINVAL for
+ * NULL or a value that is not an eddy_encoding. */
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc);
 
 /* The encoding named as Node names them, ASCII case-insensitive: "utf8", "utf-8", "ascii",
@@ -368,8 +374,11 @@ int eddy_encoding_from_name(const char *name);
 /* Bytes queued and not yet taken by the kernel. */
 size_t eddy_socket_buffer_size(const eddy_socket *s);
 
-/* The peer's and our own address; still readable in 'close'. The peer's is -ENOTCONN
- * until 'connect' (Node: undefined while connecting, and after a failed connect). */
+/* The peer's and our own address into *out; still readable in 'close'. 0, -EINVAL for
+ * NULL, -ENOTCONN when there is none: the peer's until 'connect' (Node: undefined while
+ * connecting, and after a failed connect), our own before a connect began. A UNIX
+ * socket's come from the kernel while it is open (getpeername/getsockname errors are
+ * returned as they are). No event follows. */
 int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out);
 int eddy_socket_address(const eddy_socket *s, eddy_address *out);
 
@@ -403,7 +412,10 @@ eddy_server *eddy_socket_server(const eddy_socket *s);
 int eddy_socket_fd(const eddy_socket *s);
 
 /* Writes src's data to dst; src pauses while dst is at or above its high-water mark and
- * resumes on dst's 'drain'; when end_dst, dst is ended when src ends. */
+ * resumes on dst's 'drain'; when end_dst, dst is ended when src ends. Resumes src. Only
+ * listeners (on src's 'data', 'end', 'close', dst's 'drain', 'close'): whichever closes
+ * first is forgotten by the other. 0, -EINVAL (NULL or a destroyed socket), -ENOMEM
+ * (then no listener is left behind). A socket may be piped to itself (an echo). */
 int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);
 
 /* An active socket keeps the loop alive unless unreferenced: one that connects, reads, or
