@@ -16,9 +16,10 @@
  * listen failed, stdout closed), 2 on a usage error, 3 on the -w idle timeout, 130 on
  * SIGINT, 143 on SIGTERM.
  *
- * How stdin is read: eddy sockets wrap stream sockets only (eddy_socket_new with {.fd = 0}
- * returns NULL for a pipe, a file or a tty: the fd is checked with SO_TYPE). When stdin is
- * a socket (socat's EXEC, inetd) eddy reads it directly; otherwise a thread reads it with
+ * How stdin is read: when it is a socket (socat's EXEC, inetd) or a pipe, eddy wraps it
+ * and reads it itself (eddy_socket_new with {.fd = 0, .use_fd = true}). A tty is not
+ * wrapped (making it non-blocking would change the terminal for the shell too) and a
+ * regular file cannot be (eddy_socket_new returns NULL): then a thread reads it with
  * blocking read(2) into a socketpair, and eddy reads the other end: backpressure still
  * reaches stdin (the thread blocks when the socketpair is full because eddy paused it).
  * stdout is written the same way, by a thread, so that a slow terminal or pipe never
@@ -327,9 +328,9 @@ int main(int argc, char **argv)
     eddy_signal_start(nc.loop, SIGINT, on_signal, NULL);
     eddy_signal_start(nc.loop, SIGTERM, on_signal, NULL);
 
-    /* stdin: wrapped when it is a socket, else fed through a thread */
-    eddy_socket_options stdin_opts = {.fd = 0, .allow_half_open = true};
-    nc.in = eddy_socket_new(nc.loop, &stdin_opts);
+    /* stdin: wrapped when it is a socket or a pipe, else fed through a thread */
+    eddy_socket_options stdin_opts = {.fd = 0, .use_fd = true, .allow_half_open = true};
+    nc.in = isatty(0) ? NULL : eddy_socket_new(nc.loop, &stdin_opts);
     if (!nc.in)
         nc.in = pump_socket(stdin_pump, &nc.in_fd, NULL);
     nc.out = pump_socket(stdout_pump, &nc.out_fd, &nc.out_thread);

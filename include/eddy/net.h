@@ -206,6 +206,24 @@ typedef void (*eddy_resolver)(eddy_lookup *req, const char *host, int family, vo
  * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM). */
 int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count);
 
+/* Node's onread option: reads go into the caller's memory and to a callback, not to
+ * 'data' events ('end', 'error', 'close', pause and resume work as usual). Either a static
+ * buffer (buffer, size) or get_buffer, asked before every read for a buffer (and its size
+ * in *size; NULL or 0: the socket fails with 'error' -ENOBUFS "read"). callback gets the
+ * bytes read into buf; returning false pauses the socket (eddy_socket_resume reads on). */
+typedef struct {
+    void *buffer;
+    size_t size;
+    void *(*get_buffer)(eddy_socket *s, size_t *size, void *ctx);
+    bool (*callback)(eddy_socket *s, size_t nread, void *buf, void *ctx);
+    void *ctx;
+} eddy_onread;
+
+/* Sets (or with NULL or a NULL callback, removes) onread for the reads that follow; also
+ * in eddy_connect_options.onread. 0, -EINVAL (NULL socket, or no buffer and no
+ * get_buffer), -ENOMEM. The struct is copied; the buffers stay the caller's. */
+int eddy_socket_set_onread(eddy_socket *s, const eddy_onread *onread);
+
 /* Where and how to connect, for eddy_connect and eddy_socket_connect_opts. Zero-initialise
  * for the defaults; set path for a UNIX socket, else port (and host). */
 typedef struct {
@@ -231,6 +249,7 @@ typedef struct {
     bool no_auto_select_family;
     /* Happy eyeballs' delay before the next address: 0: 250 ms; under 10: 10 (Node's). */
     uint64_t auto_select_family_attempt_timeout_ms;
+    const eddy_onread *onread; /* Node's onread: reads into the caller's buffer (copied) */
 } eddy_connect_options;
 
 /* A socket connecting as opts say (Node's net.connect(options)). on_connect, when not

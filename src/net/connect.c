@@ -669,6 +669,11 @@ static int apply_connect_options(eddy_socket *s, const eddy_connect_options *o)
     if (o->high_water_mark)
         s->high_water_mark =
             o->high_water_mark > UINT32_MAX ? UINT32_MAX : (uint32_t)o->high_water_mark;
+    if (o->onread) {
+        int err = eddy_socket_set_onread(s, o->onread);
+        if (err < 0)
+            return err;
+    }
     if (o->no_delay)
         eddy_socket_set_no_delay(s, true);
     if (o->keep_alive)

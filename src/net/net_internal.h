@@ -143,6 +143,7 @@ struct write_req {
 struct socket_lookup;
 struct socket_rare {
     char *path;
+    eddy_onread onread;           /* callback NULL: reads are 'data' events */
     struct socket_lookup *lookup; /* a connect to a name: connect.c */
     struct eddy_timer timer;
     uint64_t timeout_ns; /* 0: off */

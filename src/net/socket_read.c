@@ -108,27 +108,54 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
     return n;
 }
 
+/* Node's onread: the user's buffer for the next read (asked before every read, as
+ * libuv asks its alloc callback), and the callback instead of 'data'. */
+static unsigned char *onread_buffer(eddy_socket *s, const eddy_onread *o, size_t *cap)
+{
+    if (!o->get_buffer) {
+        *cap = o->size;
+        return o->buffer;
+    }
+    *cap = 0;
+    return o->get_buffer(s, cap, o->ctx);
+}
+
+static void onread_deliver(eddy_socket *s, const eddy_onread *o, unsigned char *buf, size_t n)
+{
+    if (!o->callback(s, n, buf, o->ctx) && !socket_has(s, S_DESTROYED))
+        eddy_socket_pause(s); /* Node: returning false pauses the socket */
+}
+
 static void socket_read(eddy_socket *s)
 {
-    unsigned char *buf = eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
-    if (!buf) {
+    const eddy_onread *onread = s->rare && s->rare->onread.callback ? &s->rare->onread : NULL;
+    size_t cap = READ_BUFFER_SIZE;
+    unsigned char *buf = onread ? NULL : eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
+    if (!onread && !buf) {
         eddy__socket_destroy(s, -ENOMEM, CALL_READ);
         return;
     }
     for (int i = 0; i < READS_PER_WAKEUP; i++) {
+        if (onread && (!(buf = onread_buffer(s, onread, &cap)) || cap == 0)) {
+            eddy__socket_destroy(s, -ENOBUFS, CALL_READ); /* no buffer to read into */
+            return;
+        }
         bool truncated = false;
-        ssize_t n = socket_has(s, S_UNIX) ? read_unix(s, buf, READ_BUFFER_SIZE, &truncated)
-                                          : read(s->io.fd, buf, READ_BUFFER_SIZE);
+        ssize_t n =
+            socket_has(s, S_UNIX) ? read_unix(s, buf, cap, &truncated) : read(s->io.fd, buf, cap);
         if (n > 0) {
             s->bytes_read += (uint64_t)n;
             socket_touch(s);
-            emit_data(s, buf, (size_t)n);
+            if (onread)
+                onread_deliver(s, onread, buf, (size_t)n);
+            else
+                emit_data(s, buf, (size_t)n);
             if (truncated) {
                 eddy__socket_destroy(s, -EMSGSIZE, CALL_READ);
                 return;
             }
             /* The listener may have paused, ended or destroyed the socket. */
-            if ((size_t)n < READ_BUFFER_SIZE || socket_has(s, S_DESTROYED | S_PAUSED))
+            if ((size_t)n < cap || socket_has(s, S_DESTROYED | S_PAUSED))
                 return;
             continue;
         }
@@ -169,4 +196,22 @@ void eddy__socket_on_io(eddy__io *io, unsigned revents)
         else
             eddy__socket_writes_flushed(s);
     }
+}
+
+int eddy_socket_set_onread(eddy_socket *s, const eddy_onread *onread)
+{
+    if (!s)
+        return -EINVAL;
+    if (!onread || !onread->callback) {
+        if (s->rare)
+            memset(&s->rare->onread, 0, sizeof s->rare->onread);
+        return 0;
+    }
+    if (!onread->get_buffer && (!onread->buffer || onread->size == 0))
+        return -EINVAL;
+    struct socket_rare *r = eddy__socket_rare(s);
+    if (!r)
+        return -ENOMEM;
+    r->onread = *onread;
+    return 0;
 }

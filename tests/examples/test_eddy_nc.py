@@ -264,9 +264,15 @@ def test_exit_status_1_when_the_peer_resets(tmp):
 
 
 def test_exit_status_2_on_a_usage_error(tmp):
-    for args in ([], ["127.0.0.1"], ["-x", "127.0.0.1", "1"], ["127.0.0.1", "99999"],
-                 ["256.1.1.1", "80"]):
+    for args in ([], ["127.0.0.1"], ["-x", "127.0.0.1", "1"], ["127.0.0.1", "99999"]):
         assert run_tool([EXE] + args).returncode == 2, args
+
+
+def test_exit_status_1_for_a_name_that_does_not_resolve(tmp):
+    # not an IP literal, so a name (as in Node): looked up, ENOTFOUND, a network error
+    for host in ("256.1.1.1", "no-such-host.invalid"):
+        r = run_tool([EXE, host, "80"])
+        assert r.returncode == 1, (host, r.returncode)
 
 
 def test_exit_status_3_after_the_idle_timeout(tmp):
