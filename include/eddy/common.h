@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "eddy/version.h" /* generated: EDDY_VERSION_MAJOR/MINOR/PATCH/STRING/HEX */
+#include "eddy/version.h" /* EDDY_VERSION_MAJOR/MINOR/PATCH/STRING/HEX */
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,4 +1,9 @@
-/* The version of the library as built (eddy/version.h is generated from meson.build). */
+/* The version of the library as built (eddy/version.h, checked against meson.build). */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "eddy/common.h"
 
 unsigned eddy_version(void)

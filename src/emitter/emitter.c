@@ -39,6 +39,11 @@
  * running emit stops calling listeners, and the outermost one releases the memory when it
  * returns. Calls that emit events of their own (eddy_on's 'newListener',
  * eddy_remove_all_listeners' 'removeListener') hold the depth the same way. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "emitter_internal.h"
 
 #include <errno.h>

@@ -3,6 +3,7 @@
 #ifndef EDDY_LOOP_BACKEND_H
 #define EDDY_LOOP_BACKEND_H
 
+#include "backend_choice.h"
 #include "loop_internal.h"
 
 /* Creates loop->backend. 0 or a negative errno. */

@@ -1,4 +1,12 @@
 /* The epoll backend (Linux). */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "backend_choice.h"
+#if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID /* else this file is empty */
+
 #include <errno.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -127,3 +135,8 @@ const char *eddy__backend_name(void)
 {
     return "epoll";
 }
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int eddy__backend_epoll_not_chosen;
+#endif

@@ -6,6 +6,14 @@
  * that waits applies them first (one syscall per iteration, however many sockets changed
  * their interest). The price is that a rejected change is known only then: kevent puts it
  * in the event list as an EV_ERROR entry, which becomes the watcher's failure. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "backend_choice.h"
+#if EDDY__BACKEND == EDDY__BACKEND_KQUEUE_ID /* else this file is empty */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -222,3 +230,8 @@ const char *eddy__backend_name(void)
 {
     return "kqueue";
 }
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int eddy__backend_kqueue_not_chosen;
+#endif

@@ -1,5 +1,13 @@
 /* The poll(2) backend: portable, O(n) per wait. For systems with neither epoll nor
  * kqueue, and to test the loop against a second backend. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "backend_choice.h"
+#if EDDY__BACKEND == EDDY__BACKEND_POLL_ID /* else this file is empty */
+
 #include <errno.h>
 #include <poll.h>
 
@@ -145,3 +153,8 @@ const char *eddy__backend_name(void)
 {
     return "poll";
 }
+
+#else
+/* ISO C wants at least one declaration in a translation unit. */
+typedef int eddy__backend_poll_not_chosen;
+#endif

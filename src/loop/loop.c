@@ -1,6 +1,11 @@
 /* The reactor: one iteration is timers, pending calls, I/O, immediates, then the release
  * of objects that closed (the one place where memory of live objects is freed, so no
  * callback of the iteration can see a freed object). */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <time.h>

@@ -1,6 +1,11 @@
 /* eddy_loop_post: the one thread-safe call. Posts are queued under a mutex and the loop
  * is woken through an eventfd (a pipe where there is no eventfd). Only the first post
  * after the loop drained the queue writes to the fd: a burst of posts costs one wakeup. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>

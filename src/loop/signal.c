@@ -23,6 +23,11 @@
  * to read the registry. The spinlock is safe in signal context: it is only held by a
  * thread that has blocked every signal first (so the handler can never interrupt its own
  * holder), for a few instructions, and atomic_flag is always lock-free. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

@@ -3,6 +3,11 @@
  * Deadlines are in ns on the monotonic clock, taken from a fresh clock read when the
  * timer is set: a timer never fires before its full delay has passed, however long the
  * current iteration has been running. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 
 #include "common/alloc.h"

@@ -1,5 +1,10 @@
 /* Socket addresses (parsing IP literals into sockaddrs and formatting them back), and
  * the small pieces that servers and sockets share. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

@@ -12,6 +12,11 @@
  * the others are closed; when every attempt failed, 'error' is the last failure. What a
  * lookup needs lives in a struct socket_lookup (allocated for such sockets only, hung on
  * socket_rare), so the socket itself does not grow. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <netinet/tcp.h>

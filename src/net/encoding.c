@@ -5,6 +5,11 @@
  * lead byte (so it holds E0 80 even though it is already invalid) and decodes the held
  * character separately from the rest of the chunk. Copying those rules makes each 'data'
  * event carry the same text as Node's, not only the same concatenation. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "encoding.h"
 
 #include <errno.h>

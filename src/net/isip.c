@@ -7,6 +7,11 @@
  *            that counts as two groups, and an optional zone "%" [0-9A-Za-z.:-]+.
  *            Without "::" there are exactly 8 groups; with it at most 7, i.e. "::" always
  *            stands for at least one group ("1:2:3:4:5:6:7::8" is rejected). */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>

@@ -16,6 +16,11 @@
  * while any request is in flight, and when it succeeds every worker is idle and is
  * joined.
  */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>

@@ -9,6 +9,11 @@
  * is released. 'listening', the 'error' of a failed listen and 'close' are emitted from
  * the loop's pending phase, in the order they were caused (Node queues each on nextTick).
  */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

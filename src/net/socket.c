@@ -13,6 +13,11 @@
  * copy, no epoll_ctl. Only what the kernel does not take is copied into a queue; queued
  * writes go out together in one sendmsg (coalesced) when the socket is writable again.
  */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <netinet/tcp.h>

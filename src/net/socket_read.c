@@ -1,6 +1,11 @@
 /* net.Socket: the read path. One read per readiness into the loop's shared buffer
  * (several while the kernel fills it, up to READS_PER_WAKEUP), 'data' with bytes or
  * decoded text, descriptors received over UNIX sockets, and the peer's FIN. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <netinet/tcp.h>

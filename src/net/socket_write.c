@@ -1,6 +1,11 @@
 /* net.Socket: the write queue. A write's data stays in this file: sent straight to the
  * kernel when nothing is queued, else copied into requests (small ones share chunks) that
  * leave together in one sendmsg; callbacks, 'drain', end and the FIN. */
+/* Feature macros before any header, so that a build without -D flags sees the POSIX and
+ * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

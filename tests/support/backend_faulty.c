@@ -4,13 +4,10 @@
  * Linked into a test-only copy of the library (tests/meson.build: eddy_faulty); never
  * part of libeddy. */
 #define eddy__backend_update eddy_test_real_backend_update
-#if defined(EDDY_BACKEND_EPOLL)
+/* Each compiles to nothing unless it is the build's backend (loop/backend_choice.h). */
 #include "loop/backend_epoll.c"
-#elif defined(EDDY_BACKEND_KQUEUE)
 #include "loop/backend_kqueue.c"
-#else
 #include "loop/backend_poll.c"
-#endif
 #undef eddy__backend_update
 
 #include "backend_faulty.h"
