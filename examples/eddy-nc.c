@@ -36,6 +36,12 @@
 
 #include "eddy.h"
 
+/* macOS has no MSG_NOSIGNAL: there, SIGPIPE is ignored in main instead. */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#define EDDY_NC_IGNORE_SIGPIPE 1
+#endif
+
 enum { EXIT_OK = 0, EXIT_NET = 1, EXIT_USAGE = 2, EXIT_IDLE = 3, PUMP_BUFFER = 64 * 1024 };
 
 static struct {
@@ -322,6 +328,9 @@ int main(int argc, char **argv)
     if (!path && (*end || port < 0 || port > 65535 || (!nc.listening && port == 0)))
         usage();
 
+#ifdef EDDY_NC_IGNORE_SIGPIPE
+    signal(SIGPIPE, SIG_IGN);
+#endif
     nc.loop = eddy_loop_new();
     if (!nc.loop)
         return EXIT_NET;

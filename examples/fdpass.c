@@ -11,6 +11,7 @@
  * to the parent is passed to the child; the parent exits with the child's status (0 after
  * a clean close) once its SIGCHLD watcher has reaped it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -195,7 +196,9 @@ int main(int argc, char **argv)
     printf("fdpass parent %d: listening on 127.0.0.1 port %d\n", (int)getpid(), ntohs(a.sin_port));
     fflush(stdout);
     int sp[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+    /* SOCK_CLOEXEC is not everywhere (macOS): fcntl after the fact, before any exec. */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0 || fcntl(sp[0], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(sp[1], F_SETFD, FD_CLOEXEC) < 0) {
         perror("fdpass: socketpair");
         return 1;
     }
