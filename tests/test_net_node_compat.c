@@ -159,6 +159,13 @@ Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
     cr_assert_eq(keepidle(fd), 1, "1999 ms is 1 s, as Node truncates");
     cr_assert_eq(eddy_socket_set_keep_alive(s, true, 3000), 0);
     cr_assert_eq(keepidle(fd), 3);
+    /* libuv (so Node v20) also sets a probe a second and ten probes */
+    int v = -1;
+    socklen_t vlen = sizeof v;
+    cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, &vlen), 0);
+    cr_assert_eq(v, 1);
+    cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &vlen), 0);
+    cr_assert_eq(v, 10);
     int on = 0;
     socklen_t len = sizeof on;
     getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len);

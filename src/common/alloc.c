@@ -59,3 +59,12 @@ void eddy__free(void *p)
     if (p)
         allocator.free_fn(p);
 }
+
+char *eddy__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = eddy__malloc(n);
+    if (copy)
+        memcpy(copy, s, n);
+    return copy;
+}

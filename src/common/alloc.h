@@ -7,6 +7,7 @@
 void *eddy__malloc(size_t n);
 void *eddy__calloc(size_t count, size_t size); /* zeroed; NULL on overflow */
 void *eddy__realloc(void *p, size_t n);
-void eddy__free(void *p); /* NULL is accepted */
+void eddy__free(void *p);          /* NULL is accepted */
+char *eddy__strdup(const char *s); /* a copy through the allocator; NULL on -ENOMEM */
 
 #endif

@@ -83,11 +83,8 @@ static void remember_path(eddy_socket *s, const char *path)
     struct socket_rare *r = path ? eddy__socket_rare(s) : NULL;
     if (!r)
         return;
-    size_t n = strlen(path);
     eddy__free(r->path);
-    r->path = eddy__malloc(n + 1);
-    if (r->path)
-        memcpy(r->path, path, n + 1);
+    r->path = eddy__strdup(path);
 }
 
 static void connect_failed(eddy_socket *s, int err, const char *path)

@@ -341,11 +341,9 @@ static void listen_lookup_done(struct eddy__lookup_req *req, void *owner)
 static int listen_name(eddy_server *s, int port, const char *host, eddy_listener on_listening,
                        void *ctx)
 {
-    size_t n = strlen(host);
-    char *copy = eddy__malloc(n + 1);
+    char *copy = eddy__strdup(host);
     if (!copy)
         return -ENOMEM;
-    memcpy(copy, host, n + 1);
     int err = listen_common(s, on_listening, ctx);
     if (err < 0) {
         eddy__free(copy);
@@ -400,11 +398,9 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
     if (!s || eddy__sockaddr_from_path(&addr, &len, path) < 0)
         return -EINVAL;
     /* The path is copied first: without the copy, close could not unlink the file. */
-    size_t n = strlen(path);
-    char *copy = eddy__malloc(n + 1);
+    char *copy = eddy__strdup(path);
     if (!copy)
         return -ENOMEM;
-    memcpy(copy, path, n + 1);
     int err = listen_common(s, on_listening, ctx);
     if (err < 0) {
         eddy__free(copy);

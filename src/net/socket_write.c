@@ -81,17 +81,22 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
 
 /* The kernel refused the queue's head: its callback gets that error (Node passes it to
  * the write's callback), the writes behind it -ECANCELED. */
+/* The queue's head will never be (fully) sent: its callback is due with status. */
+static void fail_head(eddy_socket *s, int status)
+{
+    struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+    eddy__queue_remove(&r->node);
+    if (r->send_fd >= 0 && r->off == 0)
+        r->send_fd = -1; /* never sent: the caller still owns it */
+    s->queued -= r->len - r->off;
+    r->status = status;
+    eddy__queue_insert_tail(&s->done, &r->node);
+}
+
 static void write_failed(eddy_socket *s, int err)
 {
-    if (!eddy__queue_empty(&s->writes)) {
-        struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
-        eddy__queue_remove(&r->node);
-        if (r->send_fd >= 0 && r->off == 0)
-            r->send_fd = -1; /* never sent: the caller still owns it */
-        s->queued -= r->len - r->off;
-        r->status = err;
-        eddy__queue_insert_tail(&s->done, &r->node);
-    }
+    if (!eddy__queue_empty(&s->writes))
+        fail_head(s, err);
     eddy__socket_destroy(s, err, CALL_WRITE);
 }
 
@@ -497,15 +502,8 @@ void eddy__socket_run_write_callbacks(eddy_socket *s)
 
 void eddy__socket_cancel_writes(eddy_socket *s, int status)
 {
-    while (!eddy__queue_empty(&s->writes)) {
-        struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
-        eddy__queue_remove(&r->node);
-        if (r->send_fd >= 0 && r->off == 0)
-            r->send_fd = -1; /* never sent: the caller still owns it */
-        r->status = status;
-        eddy__queue_insert_tail(&s->done, &r->node);
-    }
-    s->queued = 0;
+    while (!eddy__queue_empty(&s->writes))
+        fail_head(s, status);
 }
 
 void eddy__socket_send_fin(eddy_socket *s)
