@@ -329,15 +329,17 @@ static bool loop_alive(eddy_loop *loop)
            !eddy__queue_empty(&loop->releases) || eddy__post_alive(loop);
 }
 
+/* Cheapest tests first: a busy I/O loop has references and no timer, and gets -1 after
+ * the queue tests. */
 static int poll_timeout_ms(eddy_loop *loop, eddy_run_mode mode)
 {
-    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested || !loop_alive(loop) ||
+    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested ||
         !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending) ||
-        !eddy__queue_empty(&loop->releases))
+        !eddy__queue_empty(&loop->releases) || !loop_alive(loop))
         return 0;
-    uint64_t ns = eddy__timers_next_ns(loop);
-    if (ns == UINT64_MAX)
+    if (loop->heap_len == 0)
         return -1;
+    uint64_t ns = eddy__timers_next_ns(loop);
     /* Round up: waking before the deadline would only spin, and a timer never fires
      * early anyway because its deadline is compared with the clock. */
     uint64_t ms = (ns + 999999u) / 1000000u;
