@@ -20,29 +20,47 @@ struct eddy__backend_state {
     struct epoll_event events[]; /* the kernel's batch, translated into loop->fired */
 };
 
-enum { EPOLL_BATCH = 1024 };
+/* The event array (in the state: no extra pointer on the hot path) and loop->fired hold
+ * cap entries. It starts small (the loop's io_events option) and a wait that fills it
+ * doubles it, up to io_events_max: the kernel keeps the events that did not fit
+ * (level-triggered) for the next wait, so a full array costs extra waits, which the
+ * doubling makes few. realloc keeps the batch being dispatched: growth happens at the
+ * end of a wait, before its dispatch. A failed growth keeps the old size. */
+static int events_resize(eddy_loop *loop, int cap)
+{
+    eddy__backend_state *b =
+        eddy__realloc(loop->backend, sizeof *b + (size_t)cap * sizeof(struct epoll_event));
+    if (!b)
+        return -ENOMEM;
+    loop->backend = b;
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    if (!fired)
+        return -ENOMEM; /* the state may be larger than cap says: harmless */
+    loop->fired = fired;
+    b->cap = cap;
+    loop->fired_cap = cap;
+    return 0;
+}
 
 int eddy__backend_init(eddy_loop *loop)
 {
-    eddy__backend_state *b = eddy__malloc(sizeof *b + EPOLL_BATCH * sizeof(struct epoll_event));
-    if (!b)
-        return -ENOMEM;
-    loop->fired = eddy__malloc(EPOLL_BATCH * sizeof *loop->fired);
-    if (!loop->fired) {
-        eddy__free(b);
+    loop->backend = NULL;
+    loop->fired = NULL;
+    if (events_resize(loop, (int)loop->opts.io_events) < 0) {
+        eddy__free(loop->backend);
+        loop->backend = NULL;
         return -ENOMEM;
     }
+    eddy__backend_state *b = loop->backend;
     b->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (b->epfd < 0) {
         int err = -errno;
         eddy__free(loop->fired);
         loop->fired = NULL;
         eddy__free(b);
+        loop->backend = NULL;
         return err;
     }
-    b->cap = EPOLL_BATCH;
-    loop->fired_cap = EPOLL_BATCH;
-    loop->backend = b;
     return 0;
 }
 
@@ -126,6 +144,11 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         loop->fired[i].revents = revents;
     }
     loop->fired_len = n;
+    /* A full array: more may be ready than it held. */
+    if (n == b->cap && (unsigned)n < loop->opts.io_events_max)
+        events_resize(loop, (unsigned)n * 2 < loop->opts.io_events_max
+                                ? n * 2
+                                : (int)loop->opts.io_events_max);
     return 0;
 }
 
