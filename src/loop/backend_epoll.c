@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "common/alloc.h"
+#include "common/compiler.h"
 
 struct eddy__backend_state {
     int epfd;
@@ -120,6 +121,15 @@ void eddy__backend_forget(eddy_loop *loop, eddy__io *io)
     }
 }
 
+/* After a wait that filled the array: doubled for the next one, up to io_events_max. */
+static EDDY__NOINLINE int events_full(eddy_loop *loop, eddy__backend_state *b)
+{
+    unsigned max = loop->opts.io_events_max, cap = (unsigned)b->cap;
+    if (cap < max)
+        events_resize(loop, (int)(cap * 2 < max ? cap * 2 : max));
+    return 0;
+}
+
 int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
 {
     eddy__backend_state *b = loop->backend;
@@ -144,11 +154,10 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         loop->fired[i].revents = revents;
     }
     loop->fired_len = n;
-    /* A full array: more may be ready than it held. */
-    if (n == b->cap && (unsigned)n < loop->opts.io_events_max)
-        events_resize(loop, (unsigned)n * 2 < loop->opts.io_events_max
-                                ? n * 2
-                                : (int)loop->opts.io_events_max);
+    /* A full array: more may be ready than it held. (A tail call out of line: the test
+     * is all that the steady state pays.) */
+    if (n == b->cap)
+        return events_full(loop, b);
     return 0;
 }
 

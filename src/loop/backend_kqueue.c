@@ -25,6 +25,7 @@
 
 #include "backend.h"
 #include "common/alloc.h"
+#include "common/compiler.h"
 
 struct eddy__backend_state {
     int kq;
@@ -182,6 +183,15 @@ static unsigned kqueue_revents(const struct kevent *ev)
     return EDDY__READABLE;
 }
 
+/* After a wait that filled the event list: doubled for the next one, up to io_events_max. */
+static EDDY__NOINLINE int events_full(eddy_loop *loop, eddy__backend_state *b)
+{
+    unsigned max = loop->opts.io_events_max, cap = (unsigned)b->cap;
+    if (cap < max)
+        events_resize(loop, b, (int)(cap * 2 < max ? cap * 2 : max));
+    return 0;
+}
+
 int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
 {
     eddy__backend_state *b = loop->backend;
@@ -225,11 +235,10 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         out++;
     }
     loop->fired_len = out;
-    /* A full event list: more may be ready than it held. */
-    if (n == b->cap && (unsigned)n < loop->opts.io_events_max)
-        events_resize(loop, b, (unsigned)n * 2 < loop->opts.io_events_max
-                                   ? n * 2
-                                   : (int)loop->opts.io_events_max);
+    /* A full event list: more may be ready than it held. (A tail call out of line: the
+     * test is all that the steady state pays.) */
+    if (n == b->cap)
+        return events_full(loop, b);
     return 0;
 }
 
