@@ -364,10 +364,18 @@ Test(loop_options, a_tiny_event_array_grows_until_one_turn_serves_every_socket)
      * first turn fills the 32 and doubles them once more. */
     turns = many_round(&m, loop, 2, &first);
     cr_assert_leq(turns, 2, "%d turns in the second round", turns);
-    /* Grown: one turn serves every socket. */
     turns = many_round(&m, loop, 3, &first);
+#if defined(EDDY_BACKEND_KQUEUE) && defined(__linux__)
+    /* kqueue on Linux is the test-only shim (tests/support/kqueue_shim.c), which takes at
+     * most half as many descriptors as the event list has room for: it never fills the
+     * list with read events, so it does not grow past what the 41 registrations made it,
+     * and a turn serves half as many sockets as it holds. */
+    cr_assert_leq(turns, 2, "%d turns after the growth", turns);
+#else
+    /* Grown: one turn serves every socket. */
     cr_assert_eq(turns, 1, "%d turns after the growth", turns);
     cr_assert_eq(first, PAIRS);
+#endif
     many_close(&m, loop);
 }
 
