@@ -696,7 +696,7 @@ LIMITS = [
      'floor keeps nothing per idle connection until one writes or closes.'),
     ('lib_text_data_bytes', 'library size', 'eddy: its code.'),
     ('loop_heap_bytes', 'heap per loop',
-     "eddy: the loop (about 460 B), the epoll state with 32 events and the batch of 32 "
+     "eddy: the loop (448 B), the epoll state with 32 events and the batch of 32 "
      "fired entries; both double when a wait fills them (eddy_loop_options.io_events, "
      "io_events_max), the read buffer (64 KiB by default, read_buffer_size) and the timer "
      "heap come with the first read and the first timer. libuv's uv_loop_t is the caller's; "
