@@ -1,6 +1,7 @@
-/* net.Socket: the read path. One read per readiness into the loop's shared buffer
- * (several while the kernel fills it, up to READS_PER_WAKEUP), 'data' with bytes or
- * decoded text, descriptors received over UNIX sockets, and the peer's FIN. */
+/* net.Socket: the read path. One read per readiness into the loop's shared buffer (its
+ * read_buffer_size option; several reads while the kernel fills it, up to
+ * READS_PER_WAKEUP), 'data' with bytes or decoded text, descriptors received over UNIX
+ * sockets, and the peer's FIN. */
 /* Feature macros before any header, so that a build without -D flags sees the POSIX and
  * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
 #ifndef _GNU_SOURCE
@@ -141,8 +142,8 @@ static void onread_deliver(eddy_socket *s, const eddy_onread *o, unsigned char *
  * compiled without the tests that only the general one needs. */
 static EDDY__ALWAYS_INLINE void read_loop(eddy_socket *s, const eddy_onread *onread, bool plain)
 {
-    size_t cap = READ_BUFFER_SIZE;
-    unsigned char *buf = onread ? NULL : eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
+    size_t cap = 0; /* the loop's read_buffer_size option, or the onread buffer's */
+    unsigned char *buf = onread ? NULL : eddy__loop_read_buffer(s->io.loop, &cap);
     if (!onread && !buf) {
         eddy__socket_destroy(s, -ENOMEM, CALL_READ);
         return;
