@@ -444,6 +444,14 @@ int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);
 void eddy_socket_ref(eddy_socket *s);
 void eddy_socket_unref(eddy_socket *s);
 
+/* The diagnostic hook of a loop's servers and sockets (eddy/emitter.h): the unhandled
+ * 'error' line (when no uncaught-error hook is set; the object is destroyed after the
+ * hook returns, as by default) and the max-listeners warning of their emitters. fn NULL
+ * restores the default, eddy_diagnostic_print (a line on stderr with write(2)). Called on
+ * the loop's thread, from inside the eddy call or loop iteration that caused it. NULL
+ * loop: nothing. */
+void eddy_loop_on_diagnostic(eddy_loop *loop, eddy_diagnostic_fn fn, void *ctx);
+
 /* 4 for an IPv4 address, 6 for IPv6, 0 otherwise: exactly Node's net.isIP. */
 int eddy_is_ip(const char *input);
 bool eddy_is_ipv4(const char *input);

@@ -12,14 +12,18 @@ struct eddy__emitter_table;
 struct eddy_emitter {
     struct eddy__emitter_table *table; /* NULL until the first listener is added */
     void *target;                      /* copied into every event's .target */
-    eddy__uncaught_fn uncaught;        /* an 'error' nobody listens to; NULL: print it */
-    void *uncaught_ctx;
+    union {
+        eddy__uncaught_fn uncaught; /* has_diag 0: an 'error' nobody listens to */
+        eddy_diagnostic_fn diag;    /* has_diag 1: every diagnostic */
+    } hook;                         /* NULL: eddy_diagnostic_print */
+    void *hook_ctx;
     /* Kept here, not in the table, so that it can be set before any listener exists
      * without allocating. */
     uint32_t max_listeners; /* 0: unlimited */
     /* Emits (and listener calls that emit events) in progress. While it is non-zero,
      * removed listeners are only marked, and a free is deferred until it drops to 0. */
-    unsigned depth : 30;
+    unsigned depth : 29;
+    unsigned has_diag : 1;     /* hook.diag, else hook.uncaught */
     unsigned free_pending : 1; /* eddy_emitter_free was called during an emit */
     unsigned standalone : 1;   /* made by eddy_emitter_new: eddy_emitter_free may free it */
 };

@@ -79,9 +79,12 @@ bool eddy__server_specific_address(const eddy_server *server, eddy__sockaddr *ou
 /* The server learns that one of its connections emitted 'close'. */
 void eddy__server_connection_closed(eddy_server *server);
 
-/* An 'error' nobody listens to: given to the loop's hook (returns true), or printed on
- * stderr (returns false: the caller then destroys its object, the default). */
-bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what);
+/* A diagnostic of a server's or socket's emitter (what: "server", "socket"). An 'error'
+ * nobody listens to goes to the loop's uncaught-error hook (returns true), else it is
+ * told as "eddy: unhandled 'error' on a socket: ..." to the loop's diagnostic hook or
+ * stderr (returns false: the caller then destroys its object, the default). Other
+ * diagnostics go to the diagnostic hook or stderr (returns true). */
+bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, const char *what);
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);

@@ -100,10 +100,10 @@ static void sync_ref(eddy_server *s)
 static void server_close(eddy_server *s);
 static void take_reserve(eddy_server *s);
 
-static void server_uncaught(const eddy_event *ev, void *ctx)
+static void server_diagnostic(const eddy_diagnostic *d, void *ctx)
 {
     eddy_server *s = ctx;
-    if (!eddy__uncaught_to_hook(s->loop, ev, "server"))
+    if (!eddy__diagnostic_to_hook(s->loop, d, "server"))
         server_close(s);
 }
 
@@ -116,7 +116,7 @@ eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts
     if (!s)
         return NULL;
     s->loop = loop;
-    eddy__emitter_init(&s->emitter, s, server_uncaught, s);
+    eddy__emitter_init_diag(&s->emitter, s, server_diagnostic, s);
     if (on_connection &&
         eddy__on_id(&s->emitter, EDDY__EV_CONNECTION, on_connection, ctx, false) < 0) {
         eddy__free(s);

@@ -102,10 +102,10 @@ void eddy__socket_sync_reading(eddy_socket *s)
     eddy__socket_sync_ref(s);
 }
 
-static void socket_uncaught(const eddy_event *ev, void *ctx)
+static void socket_diagnostic(const eddy_diagnostic *d, void *ctx)
 {
     eddy_socket *s = ctx;
-    if (!eddy__uncaught_to_hook(s->io.loop, ev, "socket"))
+    if (!eddy__diagnostic_to_hook(s->io.loop, d, "socket"))
         eddy_socket_destroy(s);
 }
 
@@ -189,7 +189,7 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     eddy_socket *s = eddy__calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
+    eddy__emitter_init_diag(&s->emitter, s, socket_diagnostic, s);
     eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
