@@ -28,7 +28,7 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
     }
     /* eddy_is_ip first: inet_pton accepts nothing Node rejects, but Node also takes
      * zone ids, which go to sin6_scope_id. */
-    int family = eddy_is_ip(host);
+    int family = eddy__ip_family(host);
     if (family == 4) {
         out->in4.sin_family = AF_INET;
         out->in4.sin_port = htons((uint16_t)port);
@@ -66,6 +66,10 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
 
 int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *path)
 {
+#ifdef EDDY_NO_UNIX
+    (void)out, (void)len, (void)path;
+    return -ENOSYS; /* every UNIX-socket call fails with this */
+#endif
     if (!path || !*path)
         return -EINVAL;
     size_t n = strlen(path);
@@ -80,6 +84,7 @@ int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *pa
 
 void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, socklen_t len)
 {
+    (void)len; /* a UNIX socket's; unused without them (EDDY_NO_UNIX) */
     memset(out, 0, sizeof *out);
     switch (sa->sa.sa_family) {
     case AF_INET:
@@ -104,6 +109,7 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
                 eddy__text_uint(&t, sa->in6.sin6_scope_id);
         }
         break;
+#ifndef EDDY_NO_UNIX
     case AF_UNIX: {
         strcpy(out->family, "unix");
         size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -115,6 +121,7 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
         }
         break;
     }
+#endif
     default:
         break;
     }

@@ -86,6 +86,14 @@ void eddy__server_connection_closed(eddy_server *server);
  * diagnostics go to the diagnostic hook or stderr (returns true). */
 bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, const char *what);
 
+/* 4, 6 or 0 for a host: is it an IPv4 or IPv6 literal (zone id allowed) or a name.
+ * eddy_is_ip, or inet_pton's answer when EDDY_NO_ISIP leaves eddy_is_ip out (isip.c). */
+#ifdef EDDY_NO_ISIP
+int eddy__ip_family(const char *host);
+#else
+#define eddy__ip_family(host) eddy_is_ip(host)
+#endif
+
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);
 

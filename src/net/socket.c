@@ -342,6 +342,10 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
 {
     if (!loop)
         return NULL;
+#ifdef EDDY_NO_UNIX
+    if (opts && opts->type && strcmp(opts->type, "unix") == 0)
+        return NULL; /* no UNIX sockets in this build */
+#endif
     /* Zero-initialised options are the defaults: fd 0 is wrapped only with use_fd. */
     int fd = opts && (opts->use_fd || opts->fd > 0) ? opts->fd : -1;
     int64_t kind = 0;
@@ -610,6 +614,10 @@ int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
 {
     if (!s || !eddy__encoding_valid((int)enc))
         return -EINVAL;
+#ifdef EDDY_NO_ENCODINGS
+    if (enc != EDDY_ENC_BUFFER)
+        return -ENOSYS;
+#endif
     /* A fresh decoder, as Node's Readable.setEncoding makes one: bytes are never held
      * between reads here (eddy does not read ahead), so nothing pending is lost. */
     eddy__decoder_init(&s->decoder, enc);
