@@ -440,8 +440,8 @@ static EDDY__NOINLINE void report_uncaught(eddy_emitter *e, const eddy_event *ev
         eddy__text_str(&t, call);
         eddy__text_str(&t, "]");
     }
-    eddy_diagnostic d = {.kind = EDDY_DIAG_UNHANDLED_ERROR, .text = buf, .event = ev,
-                         .event_name = "error"};
+    eddy_diagnostic d = {
+        .kind = EDDY_DIAG_UNHANDLED_ERROR, .text = buf, .event = ev, .event_name = "error"};
     diagnose(e, &d);
 }
 
@@ -601,8 +601,8 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
     eddy__text_str(&t, "' listeners on one emitter (max ");
     eddy__text_uint(&t, e->max_listeners);
     eddy__text_str(&t, "); raise the limit with eddy_set_max_listeners()");
-    eddy_diagnostic d = {.kind = EDDY_DIAG_MAX_LISTENERS, .text = buf, .event_name = name,
-                         .count = count};
+    eddy_diagnostic d = {
+        .kind = EDDY_DIAG_MAX_LISTENERS, .text = buf, .event_name = name, .count = count};
     diagnose(e, &d);
 }
 
@@ -760,8 +760,7 @@ static int remove_rest_silently(eddy_emitter *e)
 
 /* ---- public and internal API ---------------------------------------------------- */
 
-void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag,
-                             void *diag_ctx)
+void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag, void *diag_ctx)
 {
     eddy__emitter_init(e, target, NULL, NULL);
     if (!e)

@@ -27,7 +27,6 @@ enum eddy__event_id {
     EDDY__EV_BUILTIN_COUNT
 };
 
-
 /* Called for an 'error' that has no listener, with the event as listeners would get it. */
 typedef void (*eddy__uncaught_fn)(const eddy_event *ev, void *ctx);
 

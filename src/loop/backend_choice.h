@@ -36,7 +36,8 @@
  * (O(n) per wait) says so, and a build that would use it fails here instead. */
 #include "eddy/config.h"
 #if defined(EDDY_NO_POLL_BACKEND) && EDDY__BACKEND == EDDY__BACKEND_POLL_ID
-#error "eddy: the poll backend is switched off (EDDY_NO_POLL_BACKEND or EDDY_MINIMAL): choose EDDY_BACKEND_EPOLL or EDDY_BACKEND_KQUEUE"
+#error                                                                                             \
+    "eddy: the poll backend is switched off (EDDY_NO_POLL_BACKEND or EDDY_MINIMAL): choose EDDY_BACKEND_EPOLL or EDDY_BACKEND_KQUEUE"
 #endif
 
 #endif
