@@ -4,7 +4,10 @@
 # (app.c: examples/echo-server.c), then an echo round trip with each binary over a UNIX
 # socket in a fresh temporary directory. Extra arguments are added to the line (CI runs it
 # again with -Os -DEDDY_MINIMAL, over TCP on an ephemeral port, since the minimal build has
-# no UNIX sockets). Ends with "N passed, N failed".
+# no UNIX sockets). With -DEDDY_MINIMAL it also builds tests/firmware/switched_off.c by
+# the same line and runs it (every switched-off call returns its documented error, TCP
+# still works), and checks that the library's objects, compiled alone, reference no
+# printf-family symbol and no stdio stream (nm -u). Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -76,5 +79,42 @@ PY
         failed=$((failed + 1))
     fi
 done
+case "$EXTRA" in
+*EDDY_MINIMAL*)
+    for cc in gcc clang; do
+        command -v "$cc" >/dev/null 2>&1 || continue
+        prog="$BUILD/switched-off-$cc"
+        # shellcheck disable=SC2086
+        if "$cc" -std=c11 -Iinclude -Isrc src/*/*.c tests/firmware/switched_off.c -o "$prog" \
+            $EXTRA >"$BUILD/log.txt" 2>&1 && timeout 60 "$prog" >"$BUILD/run.txt" 2>&1; then
+            echo "ok   $cc: tests/firmware/switched_off.c ($(grep -c '^ok' "$BUILD/run.txt") checks)"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $cc: tests/firmware/switched_off.c"
+            sed 's/^/     /' "$BUILD/log.txt" "$BUILD/run.txt" 2>/dev/null | grep -v '^     ok'
+            failed=$((failed + 1))
+        fi
+        objs="$BUILD/objs-$cc"
+        rm -rf "$objs"
+        mkdir -p "$objs"
+        ok=true
+        for src in src/*/*.c; do
+            o="$objs/$(echo "$src" | tr / _).o"
+            # shellcheck disable=SC2086
+            "$cc" -std=c11 -Iinclude -Isrc -c "$src" -o "$o" $EXTRA || ok=false
+        done
+        stdio=$(nm -u "$objs"/*.o | awk '{print $NF}' |
+            grep -E '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush)$' |
+            sort -u | tr '\n' ' ')
+        if $ok && [ -z "$stdio" ]; then
+            echo "ok   $cc: no printf-family or stdio symbol in the library's objects (nm -u)"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $cc: the library's objects reference: $stdio"
+            failed=$((failed + 1))
+        fi
+    done
+    ;;
+esac
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

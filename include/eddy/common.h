@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "eddy/config.h"  /* the compile-time switches: EDDY_NO_*, EDDY_MINIMAL */
 #include "eddy/version.h" /* EDDY_VERSION_MAJOR/MINOR/PATCH/STRING/HEX */
 
 #ifdef __cplusplus
@@ -48,7 +49,8 @@ const char *eddy_version_string(void);
 const char *eddy_err_name(int err);
 
 /* A human-readable message for a negative errno value ("address already in use").
- * Thread-safe, never NULL, the string is static. */
+ * Thread-safe, never NULL, the string is static. Built with EDDY_NO_DIAGNOSTICS_TEXT
+ * (eddy/config.h) there is no message table: it returns eddy_err_name(err). */
 const char *eddy_strerror(int err);
 
 /* Replaces the allocator that every eddy allocation goes through. Call it before any

@@ -63,7 +63,8 @@ struct eddy_event {
 
 /* A standalone emitter (its events' target is the emitter itself). NULL on -ENOMEM.
  * An emitter with no listeners costs one allocation: itself. An 'error' emitted on it
- * with no listener prints one line on stderr, e.g.
+ * with no listener is a diagnostic (see eddy_emitter_on_diagnostic): by default one line
+ * on stderr, e.g.
  *   eddy: unhandled 'error' event: ECONNRESET (connection reset by peer) [read] */
 eddy_emitter *eddy_emitter_new(void);
 
@@ -118,15 +119,61 @@ int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev);
 /* How many listeners the event has now (removals during an emit count at once). */
 size_t eddy_listener_count(const eddy_emitter *e, const char *event);
 
-/* Above n listeners on one event, one warning line goes to stderr, once per event name
- * for the life of the emitter (all the listeners still run). 0 = unlimited; the default
- * is 10. Applies to listeners added afterwards. NULL is accepted. */
+/* Above n listeners on one event, one warning (a diagnostic, EDDY_DIAG_MAX_LISTENERS) goes
+ * to the emitter's diagnostic hook, by default a line on stderr, once per event name for
+ * the life of the emitter (all the listeners still run):
+ *   eddy: possible listener leak: 11 'data' listeners on one emitter (max 10); raise the
+ *   limit with eddy_set_max_listeners()
+ * (one line). 0 = unlimited; the default is 10. Applies to listeners added afterwards.
+ * NULL is accepted. */
 void eddy_set_max_listeners(eddy_emitter *e, size_t n);
 
 /* Where an 'error' that nobody listens to goes, for the servers and sockets of a loop.
- * NULL restores the default: one line on stderr, then the object that emitted it is
- * destroyed. The hook runs instead of that; it never aborts the process. */
+ * NULL restores the default: a diagnostic (eddy_loop_on_diagnostic in eddy/net.h; by
+ * default one line on stderr), then the object that emitted it is destroyed. The hook
+ * runs instead of both; it never aborts the process. */
 void eddy_loop_on_uncaught_error(eddy_loop *loop, eddy_listener fn, void *ctx);
+
+/* ---- diagnostics ----
+ * What the library has to tell that is not an event: an 'error' nobody listened to, and
+ * the max-listeners warning. eddy never uses stdio (nor any printf-family call): the
+ * default writes the line and a newline to fd 2 with write(2); a hook receives it
+ * instead, to log it elsewhere (a ring buffer, syslog, a UART) or to drop it.
+ * Standalone emitters have a hook each (eddy_emitter_on_diagnostic); the servers and
+ * sockets of a loop share the loop's (eddy_loop_on_diagnostic, eddy/net.h). */
+typedef enum {
+    EDDY_DIAG_UNHANDLED_ERROR, /* an 'error' was emitted with no listener: event is it */
+    EDDY_DIAG_MAX_LISTENERS    /* an event has more listeners than the maximum */
+} eddy_diagnostic_kind;
+
+typedef struct {
+    eddy_diagnostic_kind kind;
+    /* The line the default prints, without its newline, e.g.
+     *   eddy: unhandled 'error' event: ECONNRESET (connection reset by peer) [read]
+     *   eddy: unhandled 'error' on a socket: ECONNRESET (connection reset by peer) [read]
+     *   eddy: possible listener leak: 11 'data' listeners on one emitter (max 10); ...
+     * (the message in parentheses is eddy_strerror's). At most 255 bytes: a longer event
+     * name is cut. Valid while the hook runs. */
+    const char *text;
+    eddy_emitter *emitter;   /* the emitter concerned */
+    const eddy_event *event; /* UNHANDLED_ERROR: the 'error' event; MAX_LISTENERS: NULL */
+    const char *event_name;  /* the event's name ("error" for UNHANDLED_ERROR) */
+    size_t count;            /* MAX_LISTENERS: the event's listeners now; else 0 */
+} eddy_diagnostic;
+
+typedef void (*eddy_diagnostic_fn)(const eddy_diagnostic *d, void *ctx);
+
+/* Sets the diagnostic hook of a standalone emitter (made by eddy_emitter_new); fn NULL
+ * restores the default (eddy_diagnostic_print). The hook is called from inside the eddy
+ * call that caused the diagnostic (eddy_emit, eddy_on...) and may call eddy on the
+ * emitter, as a listener may. 0; -EINVAL for NULL or for the emitter of a server or socket
+ * (theirs is the loop's: eddy_loop_on_diagnostic). */
+int eddy_emitter_on_diagnostic(eddy_emitter *e, eddy_diagnostic_fn fn, void *ctx);
+
+/* The default: d->text and a newline written to stderr (fd 2) with write(2), in one
+ * writev. For a hook that adds to the default rather than replacing it. NULL is
+ * accepted. Any thread; async-signal-safe. */
+void eddy_diagnostic_print(const eddy_diagnostic *d);
 
 #ifdef __cplusplus
 }

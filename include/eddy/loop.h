@@ -93,7 +93,8 @@ const char *eddy_loop_backend(const eddy_loop *loop);
 
 /* Runs fn(arg) on the loop's thread during a later iteration, once per call, in the order
  * of the calls. The only thread-safe eddy call. A pending post keeps the loop alive.
- * 0, -EINVAL (NULL loop or fn) or -ENOMEM. */
+ * 0, -EINVAL (NULL loop or fn) or -ENOMEM. EDDY_NO_POST (eddy/config.h): -ENOSYS (after
+ * the -EINVAL checks), and fn never runs. */
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg);
 
 typedef struct eddy_timer eddy_timer;

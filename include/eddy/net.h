@@ -32,6 +32,7 @@
  *                       (u.error.hostname: the name), ...)
  *  socket  close        the socket is closed, fd released           u.had_error  nothing more
  *  socket  fd           a descriptor arrived over a UNIX socket     u.fd         -
+ *                       (never with EDDY_NO_FD_PASSING)
  */
 /* clang-format on */
 /* An object stays valid until its 'close' was emitted and its listeners returned (for a
@@ -103,10 +104,13 @@ eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts
  * or for a bad port; -ENOMEM. eddy_server_close during the lookup cancels
  * it (Node would still listen once the name resolved): 'close' follows, no 'listening'.
  * On "::" (and NULL) the server takes IPv4 connections too unless ipv6_only; their
- * remote address reads as Node reports it: "::ffff:127.0.0.1", family "IPv6". */
+ * remote address reads as Node reports it: "::ffff:127.0.0.1", family "IPv6".
+ * EDDY_NO_RESOLVER (eddy/config.h): "localhost" is 127.0.0.1 and any other name is
+ * 'error' EDDY_ENOTFOUND ("getaddrinfo") from the loop; no thread is started. */
 int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener on_listening,
                        void *ctx);
-/* Listens on a UNIX socket path. Same events and returns as eddy_server_listen. */
+/* Listens on a UNIX socket path. Same events and returns as eddy_server_listen.
+ * EDDY_NO_UNIX: -ENOSYS (-EINVAL for a NULL server), nothing else happens. */
 int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_listening,
                             void *ctx);
 /* Listens on an fd that is already bound (and maybe listening). */
@@ -173,14 +177,16 @@ typedef struct {
  * connects that fd), or a pipe or tty (read with read(2), written with writev(2); a write
  * to a pipe whose reader is gone is an 'error' EPIPE, never a SIGPIPE). NULL for what
  * cannot be a stream: a datagram or listening socket, a regular file, a closed fd. The
- * socket owns the fd from then on (it closes it after 'close'). */
+ * socket owns the fd from then on (it closes it after 'close'). EDDY_NO_UNIX: NULL for
+ * type "unix". */
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
 
 /* A socket connecting to host:port (host NULL or "": "localhost"). host is an IP literal
  * or a name, looked up as eddy_connect describes (with its default options). on_connect,
  * when not NULL, is a once listener on 'connect'. Failures come as 'error' (syscall
  * "connect", or "getaddrinfo" for a name that does not resolve) then 'close'. NULL on
- * -ENOMEM or invalid arguments (a bad port); never for a name, whose failures are events. */
+ * -ENOMEM or invalid arguments (a bad port); never for a name, whose failures are events.
+ * eddy_create_connection_path: the same for a UNIX socket path (EDDY_NO_UNIX: NULL). */
 eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
                                     eddy_listener on_connect, void *ctx);
 eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
@@ -203,7 +209,9 @@ typedef void (*eddy_resolver)(eddy_lookup *req, const char *host, int family, vo
  * ENOTFOUND. req is released by this call. When the socket was destroyed meanwhile the
  * result is dropped (and it is 0). Returns 0, -EINVAL for a NULL req, or for an address
  * that is not an IP literal (the socket then fails with 'error' -EINVAL, syscall
- * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM). */
+ * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM).
+ * User resolvers work in every build, EDDY_NO_RESOLVER included (they are the way to names
+ * there). */
 int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count);
 
 /* Node's onread option: reads go into the caller's memory and to a callback, not to
@@ -277,7 +285,11 @@ typedef struct {
  *    NULL, port -1), then 'close'(true);
  *  - destroyed during the lookup: only 'close'(false); the late result is dropped. The
  *    lookup itself cannot be stopped: until getaddrinfo returns, it keeps the loop alive
- *    (as in Node) and eddy_loop_free returns -EBUSY. */
+ *    (as in Node) and eddy_loop_free returns -EBUSY.
+ * EDDY_NO_RESOLVER (eddy/config.h): no getaddrinfo and no thread. Without opts->lookup,
+ * "localhost" is 127.0.0.1 ('lookup' with it, then the connect) and any other name fails
+ * as one that does not resolve: 'lookup' with EDDY_ENOTFOUND, 'error' EDDY_ENOTFOUND
+ * ("getaddrinfo"), 'close'(true), from the loop. EDDY_NO_UNIX: NULL for opts->path. */
 eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
                           eddy_listener on_connect, void *ctx);
 /* The same for a socket made by eddy_socket_new (or from its own 'close' listener, to
@@ -295,7 +307,8 @@ int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
  * encoding and listeners (byte counters start again at 0, as Node counts them per
  * connection), and is not released after that 'close'. This is
  * the only moment a closed socket may be used again; a write there (as any write after
- * destroy) fails: its callback gets -EPIPE. */
+ * destroy) fails: its callback gets -EPIPE. eddy_socket_connect_path (and
+ * eddy_socket_connect_opts with a path) with EDDY_NO_UNIX: -ENOSYS, nothing else happens. */
 int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
                         void *ctx);
 int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx);
@@ -317,7 +330,9 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
 
 /* Writes a NUL-terminated string, converted the way Node's Buffer.from(str, enc) does
  * (base64 and hex decoded to bytes; utf8 as is; ascii and latin1 one byte per character).
- * An invalid enc returns false and emits 'error' -EINVAL. */
+ * An invalid enc returns false and emits 'error' -EINVAL. EDDY_NO_ENCODINGS: EDDY_ENC_BUFFER
+ * and EDDY_ENC_UTF8 write the bytes as they are; any other encoding returns false, then
+ * 'error' -ENOSYS (syscall "write") and 'close'. */
 bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
                               void *ctx);
 /* The same for the first len bytes of str, which may hold U+0000 (UTF-8 text). */
@@ -328,7 +343,9 @@ bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t len, e
  * with the first byte of data (len must be at least 1); the caller keeps its fd (the
  * kernel passes a copy) and may close it once the callback ran with status 0. Returns as
  * eddy_socket_write; fd < 0, len 0 or a socket that is not UNIX: false, then 'error'
- * -EINVAL (syscall "write") and 'close'. The peer gets it as an 'fd' event. */
+ * -EINVAL (syscall "write") and 'close'. The peer gets it as an 'fd' event.
+ * EDDY_NO_FD_PASSING (or EDDY_NO_UNIX): always false, then 'error' -ENOSYS ("write") and
+ * 'close'; nothing is sent. */
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
                           void *ctx);
 
@@ -381,13 +398,14 @@ int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_del
 /* 'data' delivers text in that encoding from now on (EDDY_ENC_BUFFER: bytes again). Text
  * is NUL-terminated and never splits a character or base64 quantum across events. Takes
  * effect at the next read, with a fresh decoder (Node's setEncoding). 0, or -EINVAL for
- * NULL or a value that is not an eddy_encoding. */
+ * NULL or a value that is not an eddy_encoding. EDDY_NO_ENCODINGS: -ENOSYS for every
+ * encoding but EDDY_ENC_BUFFER (0). */
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc);
 
 /* The encoding named as Node names them, ASCII case-insensitive: "utf8", "utf-8", "ascii",
  * "base64", "hex", "latin1", "binary" (= latin1), and "buffer". -EINVAL for NULL, "" and any
  * other name, including the encodings Node has and eddy does not ("utf16le", "utf-16le",
- * "ucs2", "ucs-2", "base64url"). */
+ * "ucs2", "ucs-2", "base64url"). EDDY_NO_ENCODINGS: -ENOSYS for every name. */
 int eddy_encoding_from_name(const char *name);
 
 /* Bytes queued and not yet taken by the kernel. */
@@ -444,7 +462,17 @@ int eddy_socket_pipe(eddy_socket *src, eddy_socket *dst, bool end_dst);
 void eddy_socket_ref(eddy_socket *s);
 void eddy_socket_unref(eddy_socket *s);
 
-/* 4 for an IPv4 address, 6 for IPv6, 0 otherwise: exactly Node's net.isIP. */
+/* The diagnostic hook of a loop's servers and sockets (eddy/emitter.h): the unhandled
+ * 'error' line (when no uncaught-error hook is set; the object is destroyed after the
+ * hook returns, as by default) and the max-listeners warning of their emitters. fn NULL
+ * restores the default, eddy_diagnostic_print (a line on stderr with write(2)). Called on
+ * the loop's thread, from inside the eddy call or loop iteration that caused it. NULL
+ * loop: nothing. */
+void eddy_loop_on_diagnostic(eddy_loop *loop, eddy_diagnostic_fn fn, void *ctx);
+
+/* 4 for an IPv4 address, 6 for IPv6, 0 otherwise: exactly Node's net.isIP.
+ * EDDY_NO_ISIP (eddy/config.h): eddy_is_ip returns -ENOSYS, the other two false (eddy
+ * itself then tells literals from names with inet_pton). */
 int eddy_is_ip(const char *input);
 bool eddy_is_ipv4(const char *input);
 bool eddy_is_ipv6(const char *input);

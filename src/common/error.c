@@ -5,8 +5,11 @@
 #endif
 #include <limits.h>
 #include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
 
 #include "eddy/common.h"
+#include "text.h"
 
 /* Our own table rather than strerror(3): strerror is not thread-safe everywhere, and the
  * messages stay the same on every libc. */
@@ -75,56 +78,69 @@
 EDDY__ERRORS(EDDY__ERRNO_BELOW_EAI)
 #undef EDDY__ERRNO_BELOW_EAI
 
-/* getaddrinfo's errors, with Node's names (uv_err_name, and dns's "ENOTFOUND"). */
-static const struct {
-    int code;
-    const char *name;
-    const char *message;
-} eai_errors[] = {
-    {EDDY_EAI_ADDRFAMILY, "EAI_ADDRFAMILY", "address family not supported"},
-    {EDDY_EAI_AGAIN, "EAI_AGAIN", "temporary failure"},
-    {EDDY_EAI_BADFLAGS, "EAI_BADFLAGS", "bad ai_flags value"},
-    {EDDY_EAI_CANCELED, "EAI_CANCELED", "request canceled"},
-    {EDDY_EAI_FAIL, "EAI_FAIL", "permanent failure"},
-    {EDDY_EAI_FAMILY, "EAI_FAMILY", "ai_family not supported"},
-    {EDDY_EAI_MEMORY, "EAI_MEMORY", "out of memory"},
-    {EDDY_EAI_NODATA, "ENOTFOUND", "no address"},
-    {EDDY_ENOTFOUND, "ENOTFOUND", "unknown node or service"},
-    {EDDY_EAI_OVERFLOW, "EAI_OVERFLOW", "argument buffer overflow"},
-    {EDDY_EAI_SERVICE, "EAI_SERVICE", "service not available for socket type"},
-    {EDDY_EAI_SOCKTYPE, "EAI_SOCKTYPE", "socket type not supported"},
-    {EDDY_EAI_BADHINTS, "EAI_BADHINTS", "invalid value for hints"},
-    {EDDY_EAI_PROTOCOL, "EAI_PROTOCOL", "resolved protocol is unknown"},
-};
+/* getaddrinfo's errors, with Node's names (uv_err_name, and dns's "ENOTFOUND"), indexed by
+ * -3000 - code (-3012 is unused: an empty entry). The tables of this file are strings
+ * packed one after another ("A\0B\0..."): no pointer per entry, no relocation. */
+static const char eai_names[] = "EAI_ADDRFAMILY\0EAI_AGAIN\0EAI_BADFLAGS\0EAI_CANCELED\0"
+                                "EAI_FAIL\0EAI_FAMILY\0EAI_MEMORY\0ENOTFOUND\0ENOTFOUND\0"
+                                "EAI_OVERFLOW\0EAI_SERVICE\0EAI_SOCKTYPE\0\0EAI_BADHINTS\0"
+                                "EAI_PROTOCOL";
+#ifndef EDDY_NO_DIAGNOSTICS_TEXT
+static const char eai_messages[] = "address family not supported\0temporary failure\0"
+                                   "bad ai_flags value\0request canceled\0permanent failure\0"
+                                   "ai_family not supported\0out of memory\0no address\0"
+                                   "unknown node or service\0argument buffer overflow\0"
+                                   "service not available for socket type\0"
+                                   "socket type not supported\0\0invalid value for hints\0"
+                                   "resolved protocol is unknown";
+#endif
+_Static_assert(EDDY_EAI_PROTOCOL == -3014 && EDDY_EAI_ADDRFAMILY == -3000 &&
+                   EDDY_ENOTFOUND == -3008 && EDDY_EAI_BADHINTS == -3013,
+               "eai_names is indexed by -3000 - code");
+
+/* The i-th string of a packed table. */
+static const char *packed_at(const char *table, int i)
+{
+    while (i-- > 0)
+        table += strlen(table) + 1;
+    return table;
+}
 
 static int eai_index(int err)
 {
     int code = err > 0 ? -err : err;
-    for (size_t i = 0; i < sizeof eai_errors / sizeof eai_errors[0]; i++)
-        if (eai_errors[i].code == code)
-            return (int)i;
-    return -1;
+    if (code > EDDY_EAI_ADDRFAMILY || code < EDDY_EAI_PROTOCOL || code == -3012)
+        return -1;
+    return EDDY_EAI_ADDRFAMILY - code;
 }
 
 /* Some systems define EAGAIN == EWOULDBLOCK and ENOTSUP == EOPNOTSUPP: a switch would
  * reject the duplicates, so the lookup is a loop over a table. */
-static const struct {
-    int code;
-    const char *name;
-    const char *message;
-} errors[] = {
-#define EDDY__ERROR_ROW(code, msg) {code, #code, msg},
-    EDDY__ERRORS(EDDY__ERROR_ROW)
-#undef EDDY__ERROR_ROW
+static const unsigned short error_codes[] = {
+#define EDDY__ERROR_CODE(code, msg) code,
+    EDDY__ERRORS(EDDY__ERROR_CODE)
+#undef EDDY__ERROR_CODE
 };
+static const char error_names[] = {
+#define EDDY__ERROR_NAME(code, msg) #code "\0"
+    EDDY__ERRORS(EDDY__ERROR_NAME)
+#undef EDDY__ERROR_NAME
+};
+#ifndef EDDY_NO_DIAGNOSTICS_TEXT
+static const char error_messages[] = {
+#define EDDY__ERROR_MESSAGE(code, msg) msg "\0"
+    EDDY__ERRORS(EDDY__ERROR_MESSAGE)
+#undef EDDY__ERROR_MESSAGE
+};
+#endif
 
 static int error_index(int err)
 {
     if (err == INT_MIN)
         return -1; /* -INT_MIN does not exist */
     int code = err < 0 ? -err : err;
-    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
-        if (errors[i].code == code)
+    for (size_t i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++)
+        if (error_codes[i] == code)
             return (int)i;
     return -1;
 }
@@ -136,11 +152,19 @@ const char *eddy_err_name(int err)
     int i = error_index(err);
     if (i < 0) {
         i = eai_index(err);
-        return i < 0 ? "UNKNOWN" : eai_errors[i].name;
+        return i < 0 ? "UNKNOWN" : packed_at(eai_names, i);
     }
-    return errors[i].name;
+    return packed_at(error_names, i);
 }
 
+#ifdef EDDY_NO_DIAGNOSTICS_TEXT
+/* No message table: the name stands in for the message ("ECONNRESET"; "OK" for 0,
+ * "UNKNOWN" for a code eddy does not know). */
+const char *eddy_strerror(int err)
+{
+    return eddy_err_name(err);
+}
+#else
 const char *eddy_strerror(int err)
 {
     if (err == 0)
@@ -148,7 +172,58 @@ const char *eddy_strerror(int err)
     int i = error_index(err);
     if (i < 0) {
         i = eai_index(err);
-        return i < 0 ? "unknown error" : eai_errors[i].message;
+        return i < 0 ? "unknown error" : packed_at(eai_messages, i);
     }
-    return errors[i].message;
+    return packed_at(error_messages, i);
+}
+#endif
+
+/* ---- diagnostics text (common/text.h) ---- */
+
+void eddy__text_init(eddy__text *t, char *buf, size_t cap)
+{
+    t->buf = buf;
+    t->cap = cap;
+    t->len = 0;
+    buf[0] = '\0';
+}
+
+void eddy__text_str(eddy__text *t, const char *s)
+{
+    if (!s)
+        return;
+    while (*s && t->len + 1 < t->cap)
+        t->buf[t->len++] = *s++;
+    t->buf[t->len] = '\0';
+}
+
+void eddy__text_uint(eddy__text *t, unsigned long long n)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    digits[--i] = '\0';
+    do
+        digits[--i] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    eddy__text_str(t, digits + i);
+}
+
+void eddy__text_to_stderr(const char *s)
+{
+    struct iovec iov[2] = {{(void *)s, strlen(s)}, {(void *)"\n", 1}};
+    int i = 0;
+    while (i < 2) {
+        ssize_t n = writev(2, iov + i, 2 - i);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        while (i < 2 && (size_t)n >= iov[i].iov_len)
+            n -= (ssize_t)iov[i++].iov_len;
+        if (i < 2) {
+            iov[i].iov_base = (char *)iov[i].iov_base + n;
+            iov[i].iov_len -= (size_t)n;
+        }
+    }
 }

@@ -48,16 +48,16 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/compiler.h"
+#include "common/text.h"
 
 #define BUILTIN_COUNT ((unsigned)EDDY__EV_BUILTIN_COUNT)
 _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 16 bits");
 #define DEFAULT_MAX_LISTENERS 10u
-#define MAX_LISTENERS_LIMIT ((1u << 29) - 1) /* the width of eddy_emitter.max_listeners */
+#define MAX_LISTENERS_LIMIT ((1u << 28) - 1) /* the width of eddy_emitter.max_listeners */
 /* Most sockets carry a handful of built-in listeners; start there to avoid regrowing. */
 #define BUILTIN_INITIAL_CAP 4u
 #define BUILTIN_MAX UINT16_MAX
@@ -401,20 +401,50 @@ static inline void emitter_leave(eddy_emitter *e)
         emitter_settle(e);
 }
 
-static void report_uncaught(eddy_emitter *e, const eddy_event *ev)
+/* ---- diagnostics (no stdio: common/text.h) ---- */
+
+enum { DIAG_TEXT_MAX = 256 };
+
+void eddy_diagnostic_print(const eddy_diagnostic *d)
 {
-    if (e->uncaught) {
-        e->uncaught(ev, e->uncaught_ctx);
-        return;
-    }
+    if (d && d->text)
+        eddy__text_to_stderr(d->text);
+}
+
+static void diagnose(eddy_emitter *e, eddy_diagnostic *d)
+{
+    d->emitter = e;
+    if (e->has_diag && e->hook.diag)
+        e->hook.diag(d, e->hook_ctx); /* e may be gone afterwards */
+    else if (!e->has_diag && e->hook.uncaught && d->kind == EDDY_DIAG_UNHANDLED_ERROR)
+        e->hook.uncaught(d->event, e->hook_ctx);
+    else
+        eddy_diagnostic_print(d);
+}
+
+static EDDY__NOINLINE void report_uncaught(eddy_emitter *e, const eddy_event *ev)
+{
+    char buf[DIAG_TEXT_MAX];
+    eddy__text t;
+    eddy__text_init(&t, buf, sizeof buf);
     int code = ev->u.error.code;
     const char *call = ev->u.error.syscall;
-    if (code == 0)
-        fprintf(stderr, "eddy: unhandled 'error' event%s%s%s\n", call ? " [" : "", call ? call : "",
-                call ? "]" : "");
-    else
-        fprintf(stderr, "eddy: unhandled 'error' event: %s (%s)%s%s%s\n", eddy_err_name(code),
-                eddy_strerror(code), call ? " [" : "", call ? call : "", call ? "]" : "");
+    eddy__text_str(&t, "eddy: unhandled 'error' event");
+    if (code != 0) {
+        eddy__text_str(&t, ": ");
+        eddy__text_str(&t, eddy_err_name(code));
+        eddy__text_str(&t, " (");
+        eddy__text_str(&t, eddy_strerror(code));
+        eddy__text_str(&t, ")");
+    }
+    if (call) {
+        eddy__text_str(&t, " [");
+        eddy__text_str(&t, call);
+        eddy__text_str(&t, "]");
+    }
+    eddy_diagnostic d = {
+        .kind = EDDY_DIAG_UNHANDLED_ERROR, .text = buf, .event = ev, .event_name = "error"};
+    diagnose(e, &d);
 }
 
 /* An emit that finds no listener: only 'error' does something then. Out of line to keep
@@ -543,26 +573,45 @@ static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint
 
 static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
 {
-    struct eddy__emitter_table *t = e->table;
+    struct eddy__emitter_table *table = e->table;
     if (e->max_listeners == 0)
         return;
-    size_t count = live_count(t, ref);
+    size_t count = live_count(table, ref);
     if (count <= e->max_listeners)
         return;
     if (ref < BUILTIN_COUNT) {
-        if (t->warned & (1u << ref))
+        if (table->warned & (1u << ref))
             return;
-        t->warned |= (uint16_t)(1u << ref);
+        table->warned |= (uint16_t)(1u << ref);
     } else {
-        struct user_event *u = t->users[ref - BUILTIN_COUNT];
+        struct user_event *u = table->users[ref - BUILTIN_COUNT];
         if (u->warned)
             return;
         u->warned = true;
     }
-    fprintf(stderr,
-            "eddy: possible listener leak: %zu '%s' listeners on one emitter (max %u); "
-            "raise the limit with eddy_set_max_listeners()\n",
-            count, name, (unsigned)e->max_listeners);
+    char buf[DIAG_TEXT_MAX];
+    eddy__text t;
+    eddy__text_init(&t, buf, sizeof buf);
+    eddy__text_str(&t, "eddy: possible listener leak: ");
+    eddy__text_uint(&t, count);
+    eddy__text_str(&t, " '");
+    /* Cut a long name, not the advice after it. */
+    size_t keep = sizeof buf - 128 - t.len;
+    size_t n = strlen(name);
+    if (n > keep) {
+        char cut[DIAG_TEXT_MAX];
+        memcpy(cut, name, keep);
+        cut[keep] = '\0';
+        eddy__text_str(&t, cut);
+    } else {
+        eddy__text_str(&t, name);
+    }
+    eddy__text_str(&t, "' listeners on one emitter (max ");
+    eddy__text_uint(&t, e->max_listeners);
+    eddy__text_str(&t, "); raise the limit with eddy_set_max_listeners()");
+    eddy_diagnostic d = {
+        .kind = EDDY_DIAG_MAX_LISTENERS, .text = buf, .event_name = name, .count = count};
+    diagnose(e, &d);
 }
 
 /* id: a built-in event, or -1 for the user event `name`. */
@@ -720,6 +769,16 @@ static int remove_rest_silently(eddy_emitter *e)
 
 /* ---- public and internal API ---------------------------------------------------- */
 
+void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag, void *diag_ctx)
+{
+    eddy__emitter_init(e, target, NULL, NULL);
+    if (!e)
+        return;
+    e->has_diag = 1;
+    e->hook.diag = diag;
+    e->hook_ctx = diag ? diag_ctx : NULL;
+}
+
 void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
                         void *uncaught_ctx)
 {
@@ -727,8 +786,8 @@ void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaugh
         return;
     memset(e, 0, sizeof *e);
     e->target = target;
-    e->uncaught = uncaught;
-    e->uncaught_ctx = uncaught_ctx;
+    e->hook.uncaught = uncaught;
+    e->hook_ctx = uncaught_ctx;
     e->max_listeners = DEFAULT_MAX_LISTENERS;
 }
 
@@ -755,6 +814,16 @@ eddy_emitter *eddy_emitter_new(void)
     eddy__emitter_init(e, e, NULL, NULL);
     e->standalone = 1;
     return e;
+}
+
+int eddy_emitter_on_diagnostic(eddy_emitter *e, eddy_diagnostic_fn fn, void *ctx)
+{
+    if (!e || !e->standalone)
+        return -EINVAL;
+    e->has_diag = 1;
+    e->hook.diag = fn;
+    e->hook_ctx = fn ? ctx : NULL;
+    return 0;
 }
 
 void eddy_emitter_free(eddy_emitter *e)

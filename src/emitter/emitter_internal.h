@@ -36,10 +36,14 @@ typedef void (*eddy__uncaught_fn)(const eddy_event *ev, void *ctx);
 
 /* Prepares an emitter embedded as the FIRST member of a server or socket (so that
  * eddy_emitter_of(object) can find it). target goes into every event's .target.
- * uncaught (NULL: print one line on stderr) receives 'error' events nobody listens to.
- * Never allocates. */
+ * uncaught (NULL: eddy_diagnostic_print) receives 'error' events nobody listens to;
+ * the other diagnostics are printed. Never allocates. */
 void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
                         void *uncaught_ctx);
+/* The same with a hook for every diagnostic of the emitter (diag NULL:
+ * eddy_diagnostic_print): what servers and sockets use, to hand them to their loop. */
+void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag,
+                             void *diag_ctx);
 
 /* Releases every listener without emitting anything. The emitter may be initialised
  * again afterwards. Must not be called while an emit on it is running: the owner frees

@@ -12,8 +12,11 @@ struct eddy__emitter_table;
 struct eddy_emitter {
     struct eddy__emitter_table *table; /* NULL until the first listener is added */
     void *target;                      /* copied into every event's .target */
-    eddy__uncaught_fn uncaught;        /* an 'error' nobody listens to; NULL: print it */
-    void *uncaught_ctx;
+    union {
+        eddy__uncaught_fn uncaught; /* has_diag 0: an 'error' nobody listens to */
+        eddy_diagnostic_fn diag;    /* has_diag 1: every diagnostic */
+    } hook;                         /* NULL: eddy_diagnostic_print */
+    void *hook_ctx;
     /* Emits (and listener calls that emit events) in progress. While it is non-zero,
      * removed listeners are only marked, and a free is deferred until it drops to 0.
      * A whole word: it changes twice per emit, and a bit-field would cost a masked
@@ -22,7 +25,8 @@ struct eddy_emitter {
     /* Kept here, not in the table, so that it can be set before any listener exists
      * without allocating. 0: unlimited; larger values are clamped to the field's maximum,
      * which no emitter can reach (that many listeners would not fit in memory). */
-    unsigned max_listeners : 29;
+    unsigned max_listeners : 28;
+    unsigned has_diag : 1; /* hook.diag, else hook.uncaught */
     unsigned free_pending : 1; /* eddy_emitter_free was called during an emit */
     unsigned standalone : 1;   /* made by eddy_emitter_new: eddy_emitter_free may free it */
     /* Something for the outermost emit to settle when it returns: a free, stamped

@@ -32,4 +32,12 @@
 #define EDDY__BACKEND EDDY__BACKEND_POLL_ID
 #endif
 
+/* EDDY_NO_POLL_BACKEND (eddy/config.h): a firmware build that must not fall back to poll
+ * (O(n) per wait) says so, and a build that would use it fails here instead. */
+#include "eddy/config.h"
+#if defined(EDDY_NO_POLL_BACKEND) && EDDY__BACKEND == EDDY__BACKEND_POLL_ID
+#error                                                                                             \
+    "eddy: the poll backend is switched off (EDDY_NO_POLL_BACKEND or EDDY_MINIMAL): choose EDDY_BACKEND_EPOLL or EDDY_BACKEND_KQUEUE"
+#endif
+
 #endif

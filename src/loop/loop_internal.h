@@ -130,6 +130,8 @@ struct eddy_loop {
 
     eddy_listener uncaught_fn;
     void *uncaught_ctx;
+    eddy_diagnostic_fn diag_fn; /* eddy_loop_on_diagnostic (src/net/address.c) */
+    void *diag_ctx;
 
     eddy__queue closers;           /* eddy__closer: what eddy_loop_close_all closes */
     struct eddy__signals *signals; /* signal.c, made by the first watcher */

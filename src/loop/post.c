@@ -16,8 +16,33 @@
 #include "common/alloc.h"
 #include "loop_internal.h"
 
+/* EDDY_NO_POST (eddy/config.h): eddy_loop_post fails with -ENOSYS. The wakeup itself
+ * stays while the resolver needs it (its workers post their results); without both, a
+ * loop has no wakeup descriptor at all. */
+#if defined(EDDY_NO_POST) && defined(EDDY_NO_RESOLVER)
+#define EDDY__NO_WAKEUP 1
+#endif
+
 enum { POST_RETRY_MS = 50 };
 
+#ifdef EDDY__NO_WAKEUP
+int eddy__post_init(eddy_loop *loop)
+{
+    (void)loop;
+    return 0;
+}
+
+void eddy__post_free(eddy_loop *loop)
+{
+    (void)loop;
+}
+
+bool eddy__post_alive(eddy_loop *loop)
+{
+    (void)loop;
+    return false;
+}
+#else
 static void post_retry_register(void *arg)
 {
     eddy_loop *loop = arg;
@@ -117,13 +142,20 @@ bool eddy__post_alive(eddy_loop *loop)
 {
     return atomic_load(&loop->posts_pending) > 0;
 }
+#endif
 
+#ifndef EDDY__NO_WAKEUP
 static void post_enqueue(eddy_loop *loop, eddy__post *p);
+#endif
 
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
 {
     if (!loop || !fn)
         return -EINVAL;
+#ifdef EDDY_NO_POST
+    (void)arg;
+    return -ENOSYS;
+#else
     eddy__post *p = eddy__malloc(sizeof *p);
     if (!p)
         return -ENOMEM;
@@ -132,8 +164,10 @@ int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
     p->owned = true;
     post_enqueue(loop, p);
     return 0;
+#endif
 }
 
+#ifndef EDDY__NO_WAKEUP
 void eddy__post_embedded(eddy_loop *loop, eddy__post *p)
 {
     p->owned = false;
@@ -156,3 +190,4 @@ static void post_enqueue(eddy_loop *loop, eddy__post *p)
         /* EAGAIN: the counter or pipe is full, so the loop is already due to wake. */
     }
 }
+#endif

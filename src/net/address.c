@@ -7,12 +7,12 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdlib.h>
 
+#include "common/text.h"
 #include "net_internal.h"
 
 int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *host, int port,
@@ -28,7 +28,7 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
     }
     /* eddy_is_ip first: inet_pton accepts nothing Node rejects, but Node also takes
      * zone ids, which go to sin6_scope_id. */
-    int family = eddy_is_ip(host);
+    int family = eddy__ip_family(host);
     if (family == 4) {
         out->in4.sin_family = AF_INET;
         out->in4.sin_port = htons((uint16_t)port);
@@ -66,6 +66,10 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
 
 int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *path)
 {
+#ifdef EDDY_NO_UNIX
+    (void)out, (void)len, (void)path;
+    return -ENOSYS; /* every UNIX-socket call fails with this */
+#endif
     if (!path || !*path)
         return -EINVAL;
     size_t n = strlen(path);
@@ -80,6 +84,7 @@ int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *pa
 
 void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, socklen_t len)
 {
+    (void)len; /* a UNIX socket's; unused without them (EDDY_NO_UNIX) */
     memset(out, 0, sizeof *out);
     switch (sa->sa.sa_family) {
     case AF_INET:
@@ -96,13 +101,15 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
              * when the interface has no name). */
             char name[IF_NAMESIZE];
             size_t n = strlen(out->address);
+            eddy__text t = {out->address + n, sizeof out->address - n, 0};
+            eddy__text_str(&t, "%");
             if (if_indextoname(sa->in6.sin6_scope_id, name))
-                snprintf(out->address + n, sizeof out->address - n, "%%%s", name);
+                eddy__text_str(&t, name);
             else
-                snprintf(out->address + n, sizeof out->address - n, "%%%u",
-                         (unsigned)sa->in6.sin6_scope_id);
+                eddy__text_uint(&t, sa->in6.sin6_scope_id);
         }
         break;
+#ifndef EDDY_NO_UNIX
     case AF_UNIX: {
         strcpy(out->family, "unix");
         size_t off = offsetof(struct sockaddr_un, sun_path);
@@ -114,6 +121,7 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
         }
         break;
     }
+#endif
     default:
         break;
     }
@@ -131,17 +139,44 @@ int eddy__fd_prepare(int fd)
     return err == -ENOTSOCK ? 0 : err; /* a pipe or a tty: no socket option to set */
 }
 
-bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what)
+void eddy_loop_on_diagnostic(eddy_loop *loop, eddy_diagnostic_fn fn, void *ctx)
 {
-    eddy_listener fn;
-    void *ctx;
-    eddy__loop_uncaught(loop, &fn, &ctx);
-    if (fn) {
-        fn(ev, ctx);
-        return true;
+    if (!loop)
+        return;
+    loop->diag_fn = fn;
+    loop->diag_ctx = fn ? ctx : NULL;
+}
+
+bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, const char *what)
+{
+    eddy_diagnostic mine = *d;
+    char buf[256];
+    if (d->kind == EDDY_DIAG_UNHANDLED_ERROR) {
+        eddy_listener fn;
+        void *ctx;
+        eddy__loop_uncaught(loop, &fn, &ctx);
+        if (fn) {
+            fn(d->event, ctx);
+            return true;
+        }
+        /* The line names the kind of object, not just "event". */
+        const eddy_event *ev = d->event;
+        eddy__text t;
+        eddy__text_init(&t, buf, sizeof buf);
+        eddy__text_str(&t, "eddy: unhandled 'error' on a ");
+        eddy__text_str(&t, what);
+        eddy__text_str(&t, ": ");
+        eddy__text_str(&t, eddy_err_name(ev->u.error.code));
+        eddy__text_str(&t, " (");
+        eddy__text_str(&t, eddy_strerror(ev->u.error.code));
+        eddy__text_str(&t, ") [");
+        eddy__text_str(&t, ev->u.error.syscall ? ev->u.error.syscall : "?");
+        eddy__text_str(&t, "]");
+        mine.text = buf;
     }
-    fprintf(stderr, "eddy: unhandled 'error' on a %s: %s (%s) [%s]\n", what,
-            eddy_err_name(ev->u.error.code), eddy_strerror(ev->u.error.code),
-            ev->u.error.syscall ? ev->u.error.syscall : "?");
-    return false;
+    if (loop->diag_fn)
+        loop->diag_fn(&mine, loop->diag_ctx);
+    else
+        eddy_diagnostic_print(&mine);
+    return d->kind != EDDY_DIAG_UNHANDLED_ERROR;
 }

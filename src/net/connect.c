@@ -612,7 +612,7 @@ static int target_from_host(struct connect_target *t, int port, const char *host
         return -EINVAL;
     if (!host || !*host)
         host = "localhost";
-    if (eddy_is_ip(host) == 0) {
+    if (eddy__ip_family(host) == 0) {
         t->host = host;
         return 0;
     }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifndef EDDY_NO_ENCODINGS
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 static const char replacement[3] = {'\xEF', '\xBF', '\xBD'};
 
@@ -564,3 +565,11 @@ int eddy_encoding_from_name(const char *name)
     }
     return -EINVAL;
 }
+#else /* EDDY_NO_ENCODINGS */
+
+int eddy_encoding_from_name(const char *name)
+{
+    (void)name;
+    return -ENOSYS;
+}
+#endif

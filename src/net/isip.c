@@ -18,6 +18,7 @@
 
 #include "eddy/net.h"
 
+#ifndef EDDY_NO_ISIP
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -141,3 +142,47 @@ int eddy_is_ip(const char *input)
         return 6;
     return 0;
 }
+#else /* EDDY_NO_ISIP */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "net_internal.h"
+
+int eddy_is_ip(const char *input)
+{
+    (void)input;
+    return -ENOSYS;
+}
+
+bool eddy_is_ipv4(const char *input)
+{
+    (void)input;
+    return false;
+}
+
+bool eddy_is_ipv6(const char *input)
+{
+    (void)input;
+    return false;
+}
+
+/* inet_pton's view of a literal (a '%' starts an IPv6 zone id, as in Node). inet_pton
+ * accepts nothing Node rejects; what it refuses that Node takes (nothing for IPv4 on
+ * glibc and musl) is then treated as a name. */
+int eddy__ip_family(const char *host)
+{
+    unsigned char addr[16];
+    char buf[64];
+    if (!host)
+        return 0;
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return 4;
+    const char *zone = strchr(host, '%');
+    size_t n = zone ? (size_t)(zone - host) : strlen(host);
+    if (n >= sizeof buf || (zone && zone[1] == '\0'))
+        return 0;
+    memcpy(buf, host, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, addr) == 1 ? 6 : 0;
+}
+#endif

@@ -79,9 +79,20 @@ bool eddy__server_specific_address(const eddy_server *server, eddy__sockaddr *ou
 /* The server learns that one of its connections emitted 'close'. */
 void eddy__server_connection_closed(eddy_server *server);
 
-/* An 'error' nobody listens to: given to the loop's hook (returns true), or printed on
- * stderr (returns false: the caller then destroys its object, the default). */
-bool eddy__uncaught_to_hook(const eddy_loop *loop, const eddy_event *ev, const char *what);
+/* A diagnostic of a server's or socket's emitter (what: "server", "socket"). An 'error'
+ * nobody listens to goes to the loop's uncaught-error hook (returns true), else it is
+ * told as "eddy: unhandled 'error' on a socket: ..." to the loop's diagnostic hook or
+ * stderr (returns false: the caller then destroys its object, the default). Other
+ * diagnostics go to the diagnostic hook or stderr (returns true). */
+bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, const char *what);
+
+/* 4, 6 or 0 for a host: is it an IPv4 or IPv6 literal (zone id allowed) or a name.
+ * eddy_is_ip, or inet_pton's answer when EDDY_NO_ISIP leaves eddy_is_ip out (isip.c). */
+#ifdef EDDY_NO_ISIP
+int eddy__ip_family(const char *host);
+#else
+#define eddy__ip_family(host) eddy_is_ip(host)
+#endif
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);

@@ -22,13 +22,99 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <netdb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "net_internal.h"
+
+#ifdef EDDY_NO_RESOLVER
+#include <arpa/inet.h>
+
+/* No getaddrinfo and no thread (eddy/config.h): "localhost" is 127.0.0.1, any other name
+ * fails as a name that does not resolve (EDDY_ENOTFOUND, syscall "getaddrinfo"), with
+ * the events a failed lookup has. The result still comes from the loop, never from
+ * inside the connect or listen call, and the request is a handle until then. */
+struct local_lookup {
+    eddy__deferred deliver;
+    eddy_loop *loop;
+    struct eddy__lookup_req *req;
+};
+
+static void local_deliver(eddy__deferred *d)
+{
+    struct local_lookup *l = EDDY__CONTAINER_OF(d, struct local_lookup, deliver);
+    eddy_loop *loop = l->loop;
+    struct eddy__lookup_req *req = l->req;
+    if (req->cb)
+        req->cb(req, req->owner); /* may take req->addrs */
+    eddy__free(req->addrs);
+    eddy__free(req);
+    eddy__free(l);
+    eddy__loop_unref(loop);
+    eddy__handle_remove(loop);
+}
+
+struct eddy__lookup_req *eddy__lookup_start(eddy_loop *loop, const char *host, int family,
+                                            bool addrconfig, eddy__lookup_cb cb, void *owner,
+                                            int *err)
+{
+    size_t n = strlen(host);
+    struct local_lookup *l = eddy__calloc(1, sizeof *l);
+    struct eddy__lookup_req *req = l ? eddy__calloc(1, sizeof *req + n + 1) : NULL;
+    if (!req) {
+        eddy__free(l);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    memcpy(req->host, host, n + 1);
+    req->family = family;
+    req->addrconfig = addrconfig;
+    req->cb = cb;
+    req->owner = owner;
+    req->err = EDDY_ENOTFOUND;
+    if (family != 6 && strcmp(host, "localhost") == 0) {
+        req->addrs = eddy__calloc(1, sizeof *req->addrs);
+        if (!req->addrs) {
+            eddy__free(req);
+            eddy__free(l);
+            *err = -ENOMEM;
+            return NULL;
+        }
+        req->addrs[0].in4.sin_family = AF_INET;
+        req->addrs[0].in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        req->count = 1;
+        req->err = 0;
+    }
+    l->loop = loop;
+    l->req = req;
+    eddy__deferred_init(&l->deliver, local_deliver);
+    eddy__defer(loop, &l->deliver);
+    eddy__handle_add(loop);
+    eddy__loop_ref(loop);
+    return req;
+}
+
+void eddy__lookup_cancel(struct eddy__lookup_req *req)
+{
+    if (req)
+        req->cb = NULL;
+}
+
+int eddy__resolve_test_delay(eddy_loop *loop, void (*delay)(const char *host))
+{
+    (void)loop, (void)delay;
+    return -ENOSYS;
+}
+
+unsigned eddy__resolve_workers(const eddy_loop *loop)
+{
+    (void)loop;
+    return 0;
+}
+#else
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 
 enum { MAX_WORKERS = 4 };
 
@@ -307,3 +393,4 @@ unsigned eddy__resolve_workers(const eddy_loop *loop)
     const struct resolver *r = loop->resolver;
     return r ? r->workers : 0;
 }
+#endif

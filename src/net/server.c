@@ -100,10 +100,10 @@ static void sync_ref(eddy_server *s)
 static void server_close(eddy_server *s);
 static void take_reserve(eddy_server *s);
 
-static void server_uncaught(const eddy_event *ev, void *ctx)
+static void server_diagnostic(const eddy_diagnostic *d, void *ctx)
 {
     eddy_server *s = ctx;
-    if (!eddy__uncaught_to_hook(s->loop, ev, "server"))
+    if (!eddy__diagnostic_to_hook(s->loop, d, "server"))
         server_close(s);
 }
 
@@ -116,7 +116,7 @@ eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts
     if (!s)
         return NULL;
     s->loop = loop;
-    eddy__emitter_init(&s->emitter, s, server_uncaught, s);
+    eddy__emitter_init_diag(&s->emitter, s, server_diagnostic, s);
     if (on_connection &&
         eddy__on_id(&s->emitter, EDDY__EV_CONNECTION, on_connection, ctx, false) < 0) {
         eddy__free(s);
@@ -370,7 +370,7 @@ int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener
     if (!s || port < 0 || port > 65535 || s->lookup)
         return -EINVAL;
     bool any = !host || !*host;
-    if (!any && eddy_is_ip(host) == 0) {
+    if (!any && eddy__ip_family(host) == 0) {
         if (listening(s))
             return -EINVAL;
         return listen_name(s, port, host, on_listening, ctx);
@@ -395,6 +395,10 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
 {
     eddy__sockaddr addr;
     socklen_t len;
+#ifdef EDDY_NO_UNIX
+    (void)addr, (void)len, (void)path, (void)on_listening, (void)ctx;
+    return s ? -ENOSYS : -EINVAL;
+#else
     if (!s || eddy__sockaddr_from_path(&addr, &len, path) < 0)
         return -EINVAL;
     /* The path is copied first: without the copy, close could not unlink the file. */
@@ -415,6 +419,7 @@ int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_l
     eddy__free(s->unix_path);
     s->unix_path = copy;
     return 0;
+#endif
 }
 
 int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, void *ctx)

@@ -102,10 +102,10 @@ void eddy__socket_sync_reading(eddy_socket *s)
     eddy__socket_sync_ref(s);
 }
 
-static void socket_uncaught(const eddy_event *ev, void *ctx)
+static void socket_diagnostic(const eddy_diagnostic *d, void *ctx)
 {
     eddy_socket *s = ctx;
-    if (!eddy__uncaught_to_hook(s->io.loop, ev, "socket"))
+    if (!eddy__diagnostic_to_hook(s->io.loop, d, "socket"))
         eddy_socket_destroy(s);
 }
 
@@ -189,7 +189,7 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     eddy_socket *s = eddy__calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    eddy__emitter_init(&s->emitter, s, socket_uncaught, s);
+    eddy__emitter_init_diag(&s->emitter, s, socket_diagnostic, s);
     eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
@@ -342,6 +342,10 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
 {
     if (!loop)
         return NULL;
+#ifdef EDDY_NO_UNIX
+    if (opts && opts->type && strcmp(opts->type, "unix") == 0)
+        return NULL; /* no UNIX sockets in this build */
+#endif
     /* Zero-initialised options are the defaults: fd 0 is wrapped only with use_fd. */
     int fd = opts && (opts->use_fd || opts->fd > 0) ? opts->fd : -1;
     int64_t kind = 0;
@@ -610,6 +614,10 @@ int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
 {
     if (!s || !eddy__encoding_valid((int)enc))
         return -EINVAL;
+#ifdef EDDY_NO_ENCODINGS
+    if (enc != EDDY_ENC_BUFFER)
+        return -ENOSYS;
+#endif
     /* A fresh decoder, as Node's Readable.setEncoding makes one: bytes are never held
      * between reads here (eddy does not read ahead), so nothing pending is lost. */
     eddy__decoder_init(&s->decoder, enc);

@@ -82,6 +82,15 @@ static void on_eof(eddy_socket *s)
  * socket fails instead of losing descriptors without a word. */
 enum { FDS_PER_MESSAGE = 253 };
 
+#ifdef EDDY_NO_FD_PASSING
+/* No 'fd' events: a plain read (descriptors a peer sends anyway are closed by the
+ * kernel, never received). */
+static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *truncated)
+{
+    (void)truncated;
+    return read(s->io.fd, buf, cap);
+}
+#else
 static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *truncated)
 {
     union {
@@ -117,6 +126,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
     }
     return n;
 }
+#endif
 
 /* Node's onread: the user's buffer for the next read (asked before every read, as
  * libuv asks its alloc callback), and the callback instead of 'data'. */

@@ -59,6 +59,10 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
     } control;
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)iovcnt;
+#ifdef EDDY_NO_FD_PASSING
+    (void)send_fd; /* always -1: eddy_socket_write_fd refuses */
+    (void)control;
+#else
     if (send_fd >= 0) {
         memset(&control, 0, sizeof control);
         msg.msg_control = control.space;
@@ -69,6 +73,7 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &send_fd, sizeof send_fd);
     }
+#endif
     ssize_t n;
     if (socket_has(s, S_NOT_SOCKET))
         return write_not_socket(s->io.fd, iov, iovcnt);
@@ -399,6 +404,12 @@ bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, 
 {
     if (!s || (!data && len) || length_too_big(len))
         return false;
+#ifdef EDDY_NO_FD_PASSING
+    (void)fd, (void)cb, (void)ctx;
+    if (!socket_has(s, S_DESTROYED))
+        eddy__socket_destroy(s, -ENOSYS, CALL_WRITE);
+    return false;
+#else
     if (fd < 0 || !socket_has(s, S_UNIX) || len == 0) {
         /* A descriptor needs a UNIX socket and at least one byte to travel with. */
         if (!socket_has(s, S_DESTROYED))
@@ -406,6 +417,7 @@ bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, 
         return false;
     }
     return queue_write(s, data, len, fd, cb, ctx);
+#endif
 }
 
 bool eddy_socket_write_string(eddy_socket *s, const char *str, eddy_encoding enc, eddy_write_cb cb,
@@ -428,6 +440,11 @@ bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t slen, 
     }
     if (enc == EDDY_ENC_BUFFER || enc == EDDY_ENC_UTF8)
         return queue_write(s, str, slen, -1, cb, ctx);
+#ifdef EDDY_NO_ENCODINGS
+    if (!socket_has(s, S_DESTROYED))
+        eddy__socket_destroy(s, -ENOSYS, CALL_WRITE);
+    return false;
+#else
     size_t bound = eddy__encoding_bytes_bound(enc, slen);
     unsigned char small[256];
     unsigned char *bytes = bound <= sizeof small ? small : eddy__malloc(bound);
@@ -440,6 +457,7 @@ bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t slen, 
     if (bytes != small)
         eddy__free(bytes);
     return ok;
+#endif
 }
 
 /* The cork came off: what it held leaves now, in one sendmsg when it can. */

@@ -1,0 +1,77 @@
+/* eddy: compile-time switches, for firmware and other small systems.
+ *
+ * Each switch drops one feature from the library. Define it (to anything, or nothing) on
+ * the command line of EVERY file that includes eddy's headers or compiles eddy's sources,
+ * the library's and the program's alike, so that headers and objects agree:
+ *     cc -std=c11 -Os -DEDDY_MINIMAL -Iinclude -Isrc <every .c under src/> app.c -o app
+ * meson does that for you: `-Dminimal=true` (or one `-Dno_*` option per switch) passes the
+ * macros to the library and to its users, through dependency('eddy') and eddy.pc.
+ *
+ * A switched-off call stays declared and linkable: it returns -ENOSYS (or what its header
+ * comment says under the switch), so a program written for the full build still links
+ * and can test for the feature at run time. Nothing of a switch costs the full build.
+ */
+/* clang-format off */
+/*
+ *  macro                     what goes                                what is left
+ *  ------------------------  ---------------------------------------  ----------------------------
+ *  EDDY_NO_UNIX              UNIX-domain sockets: listen_path,        TCP; listen_fd/socket_new
+ *                            connect_path, options.path, "unix"       on a TCP fd; pipes and ttys
+ *                            -> -ENOSYS (NULL for the constructors)   wrapped by fd still work
+ *  EDDY_NO_FD_PASSING        SCM_RIGHTS: eddy_socket_write_fd ->      UNIX sockets without
+ *                            'error' -ENOSYS; no 'fd' events          descriptors
+ *  EDDY_NO_ENCODINGS         StringDecoder and Buffer.from: every     bytes ('data' as bytes,
+ *                            call taking an encoding other than       write_string with
+ *                            EDDY_ENC_BUFFER -> -ENOSYS               EDDY_ENC_BUFFER/UTF8 as is)
+ *  EDDY_NO_ISIP              eddy_is_ip/_ipv4/_ipv6 -> -ENOSYS/false  IP literals are parsed by
+ *                                                                     inet_pton
+ *  EDDY_NO_POST              eddy_loop_post -> -ENOSYS; a loop has    (the resolver's own wakeup,
+ *                            no wakeup eventfd                        when the resolver is built)
+ *  EDDY_NO_POLL_BACKEND      backend_poll.c: choosing it (or a        epoll, kqueue
+ *                            system whose default it is) is an
+ *                            #error
+ *  EDDY_NO_RESOLVER          getaddrinfo and its worker threads (no   IP literals; "localhost" is
+ *                            thread is ever made): a name is          127.0.0.1; user resolvers
+ *                            ENOTFOUND ("getaddrinfo"), as Node       (eddy_connect_options.lookup)
+ *                            reports a name that does not resolve
+ *  EDDY_NO_DIAGNOSTICS_TEXT  eddy_strerror's message table:           eddy_err_name's names
+ *                            eddy_strerror returns the name
+ *  EDDY_MINIMAL              all of the above                         a TCP server and client
+ */
+/* clang-format on */
+#ifndef EDDY_CONFIG_H
+#define EDDY_CONFIG_H
+
+#ifdef EDDY_MINIMAL
+#ifndef EDDY_NO_UNIX
+#define EDDY_NO_UNIX 1
+#endif
+#ifndef EDDY_NO_FD_PASSING
+#define EDDY_NO_FD_PASSING 1
+#endif
+#ifndef EDDY_NO_ENCODINGS
+#define EDDY_NO_ENCODINGS 1
+#endif
+#ifndef EDDY_NO_ISIP
+#define EDDY_NO_ISIP 1
+#endif
+#ifndef EDDY_NO_POST
+#define EDDY_NO_POST 1
+#endif
+#ifndef EDDY_NO_POLL_BACKEND
+#define EDDY_NO_POLL_BACKEND 1
+#endif
+#ifndef EDDY_NO_RESOLVER
+#define EDDY_NO_RESOLVER 1
+#endif
+#ifndef EDDY_NO_DIAGNOSTICS_TEXT
+#define EDDY_NO_DIAGNOSTICS_TEXT 1
+#endif
+#endif
+
+/* Descriptors travel over UNIX sockets only. */
+#if defined(EDDY_NO_UNIX) && !defined(EDDY_NO_FD_PASSING)
+#define EDDY_NO_FD_PASSING 1
+#endif
+
+#endif

@@ -1,0 +1,274 @@
+#!/bin/sh
+# The size of eddy, full and minimal (-Dminimal=true: every switch of include/eddy/config.h),
+# as bench/harness.py measures it: meson -Dbuildtype=minsize -Ddebug=false -Db_ndebug=true,
+# then text + data of every object of libeddy.a (`size -t`), for x86_64 (gcc), aarch64
+# (gcc-aarch64-linux-gnu) and armhf Thumb-2 (gcc-arm-linux-gnueabihf -mthumb); a stripped
+# static echo server (examples/echo-server.c) on musl (musl-gcc, x86_64); and libev, libuv
+# and libevent_core built the same way (-Os -DNDEBUG, their own build systems, from
+# Debian's source packages via `apt-get source`, which needs a deb-src line). Prints a
+# markdown table (README.md's "Size" section is its output).
+#
+#   scripts/size-table.sh           the whole table (a few minutes: builds the peers 3 times)
+#   scripts/size-table.sh --check   x86_64 only, eddy only: fails when full or minimal is
+#                                   above its ceiling, or when the library's objects (full
+#                                   or minimal) reference a printf-family or stdio symbol
+#                                   (CI; about half a minute)
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD=${BUILD:-build-size}
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
+MODE=${1:-table}
+
+# Ceilings for --check, in bytes of text + data on x86_64. The targets of issue 13 are
+# 40 KiB (full) and 16 KiB (minimal); the ceilings are the figures of today (README.md,
+# "Size"), so that nothing grows unnoticed while the targets are not met yet.
+FULL_MAX=${FULL_MAX:-57344}    # 56 KiB; target 40960
+MINIMAL_MAX=${MINIMAL_MAX:-36864} # 36 KiB; target 16384
+
+NICE="nice -n 10"
+
+text_data() { # size -t's last line: text + data of every object ("–" when unreadable)
+    "$1" -t "$2" 2>/dev/null | tail -n 1 | awk '{print $1 + $2; ok = 1} END {if (!ok) print "–"}'
+}
+
+cross_file() { # arch -> a meson cross file
+    f="$BUILD/cross-$1.txt"
+    case $1 in
+    aarch64) c="'aarch64-linux-gnu-gcc'" prefix=aarch64-linux-gnu cpu=aarch64 ;;
+    armhf) c="['arm-linux-gnueabihf-gcc', '-mthumb']" prefix=arm-linux-gnueabihf cpu=arm ;;
+    esac
+    cat >"$f" <<EOF
+[binaries]
+c = $c
+ar = '$prefix-ar'
+strip = '$prefix-strip'
+[host_machine]
+system = 'linux'
+cpu_family = '$cpu'
+cpu = '$cpu'
+endian = 'little'
+EOF
+    echo "$f"
+}
+
+tool_prefix() {
+    case $1 in
+    x86_64) echo "" ;;
+    aarch64) echo "aarch64-linux-gnu-" ;;
+    armhf) echo "arm-linux-gnueabihf-" ;;
+    esac
+}
+
+# eddy ARCH VARIANT [meson options...] -> text+data of libeddy.a (or "–")
+eddy_size() {
+    arch=$1 variant=$2
+    shift 2
+    dir="$BUILD/eddy-$arch-$variant"
+    cross=""
+    if [ "$arch" != x86_64 ]; then
+        command -v "$(tool_prefix "$arch")gcc" >/dev/null 2>&1 || {
+            echo "–"
+            return
+        }
+        cross="--cross-file=$(cross_file "$arch")"
+    fi
+    if [ ! -f "$dir/build.ninja" ]; then
+        # shellcheck disable=SC2086
+        $NICE meson setup "$dir" $cross -Dbuildtype=minsize -Ddebug=false -Db_ndebug=true \
+            -Dtests=disabled -Dexamples=disabled -Dbench=disabled "$@" >"$dir.log" 2>&1 || {
+            echo "–"
+            return
+        }
+    fi
+    $NICE ninja -C "$dir" -j2 libeddy.a >>"$dir.log" 2>&1 || {
+        echo "–"
+        return
+    }
+    text_data "$(tool_prefix "$arch")size" "$dir/libeddy.a"
+}
+
+# The printf family and the stdio streams: none of them may appear in nm -u.
+stdio_symbols() {
+    nm -u "$1" | awk 'NF {print $NF}' |
+        grep -E '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush)$' |
+        sort -u | tr '\n' ' '
+}
+
+kib() { awk -v b="$1" 'BEGIN { if (b == "–") print "–"; else printf "%d (%.1f KiB)", b, b / 1024 }'; }
+
+if [ "$MODE" = --check ]; then
+    full=$(eddy_size x86_64 full)
+    minimal=$(eddy_size x86_64 minimal -Dminimal=true)
+    passed=0 failed=0
+    check() { # what value max target
+        if [ "$2" != "–" ] && [ "$2" -le "$3" ]; then
+            echo "ok   $1: $(kib "$2") <= $(kib "$3") (target $(kib "$4"))"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $1: $(kib "$2") above $(kib "$3")"
+            failed=$((failed + 1))
+        fi
+    }
+    check "full, x86_64, text+data" "$full" "$FULL_MAX" 40960
+    check "minimal, x86_64, text+data" "$minimal" "$MINIMAL_MAX" 16384
+    for v in full minimal; do
+        bad=$(stdio_symbols "$BUILD/eddy-x86_64-$v/libeddy.a")
+        if [ -z "$bad" ]; then
+            echo "ok   $v: no printf-family or stdio symbol (nm -u libeddy.a)"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $v: libeddy.a references $bad"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+fi
+
+# ---- the peers, from Debian's source packages ----
+
+peer_sources() { # unpacks libev, libuv1, libevent into $BUILD/peers-src; false without deb-src
+    src="$BUILD/peers-src"
+    mkdir -p "$src"
+    for pkg in libev libuv1 libevent; do
+        if ! ls "$src"/${pkg}_*.orig.tar.gz >/dev/null 2>&1; then
+            (cd "$src" && apt-get source --download-only "$pkg" >/dev/null 2>&1) || return 1
+        fi
+    done
+    for t in "$src"/*.orig.tar.gz; do
+        d="$src/$(basename "$t" .orig.tar.gz)"
+        if [ ! -d "$d" ]; then
+            mkdir -p "$d"
+            tar -xzf "$t" -C "$d" --strip-components=1
+        fi
+    done
+}
+
+# peer NAME ARCH -> text+data of its static library built at -Os -DNDEBUG
+peer_size() {
+    name=$1 arch=$2
+    p=$(tool_prefix "$arch")
+    command -v "${p}gcc" >/dev/null 2>&1 || {
+        echo "–"
+        return
+    }
+    cflags="-Os -DNDEBUG"
+    [ "$arch" = armhf ] && cflags="$cflags -mthumb"
+    out="$BUILD/peer-$name-$arch"
+    src=$(ls -d "$BUILD"/peers-src/"$name"_*/ 2>/dev/null | head -n 1)
+    [ -n "$src" ] || {
+        echo "–"
+        return
+    }
+    cmake_cross=""
+    [ "$arch" != x86_64 ] && cmake_cross="-DCMAKE_SYSTEM_NAME=Linux -DCMAKE_C_COMPILER=${p}gcc"
+    case $name in
+    libuv1 | libevent)
+        target=uv_a
+        lib=libuv_a.a
+        extra="-DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF"
+        if [ "$name" = libevent ]; then
+            target=event_core_static
+            lib=lib/libevent_core.a
+            extra="-DEVENT__DISABLE_OPENSSL=ON -DEVENT__DISABLE_MBEDTLS=ON -DEVENT__DISABLE_TESTS=ON \
+                   -DEVENT__DISABLE_SAMPLES=ON -DEVENT__DISABLE_BENCHMARK=ON \
+                   -DEVENT__DISABLE_REGRESS=ON -DEVENT__LIBRARY_TYPE=STATIC"
+        fi
+        if [ ! -f "$out/$lib" ]; then
+            # shellcheck disable=SC2086
+            { $NICE cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="$cflags" \
+                $cmake_cross $extra && $NICE cmake --build "$out" --target "$target" -j 2; } \
+                >"$out.log" 2>&1 || {
+                echo "–"
+                return
+            }
+        fi
+        text_data "${p}size" "$out/$lib"
+        ;;
+    libev)
+        if [ ! -f "$out/.libs/libev.a" ]; then
+            rm -rf "$out"
+            cp -r "$src" "$out"
+            host=""
+            [ "$arch" != x86_64 ] && host="--host=${p%-}"
+            # shellcheck disable=SC2086
+            (cd "$out" && $NICE ./configure $host --disable-shared CFLAGS="$cflags" &&
+                $NICE make -j2 libev.la) >"$out.log" 2>&1 || {
+                echo "–"
+                return
+            }
+        fi
+        text_data "${p}size" "$out/.libs/libev.a"
+        ;;
+    esac
+}
+
+musl_echo_server() { # stripped size in bytes of a static minimal echo server on musl
+    command -v musl-gcc >/dev/null 2>&1 || {
+        echo "–"
+        return
+    }
+    out="$BUILD/echo-server-minimal-musl"
+    # The library's flags (the minimal build's) and the usual ones for a small static
+    # binary: every function in its section, the unused ones dropped by the linker, no
+    # page-aligned gap between code and read-only data. The example's own stdio (printf)
+    # and musl's malloc are in the figure.
+    $NICE musl-gcc -static -std=c11 -Os -DNDEBUG -DEDDY_MINIMAL -fno-unwind-tables \
+        -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wl,--gc-sections \
+        -Wl,-z,noseparate-code -Iinclude -Isrc src/*/*.c examples/echo-server.c -o "$out" >"$out.log" 2>&1 || {
+        echo "–"
+        return
+    }
+    strip "$out"
+    wc -c <"$out" | tr -d ' '
+}
+
+archs="x86_64 aarch64 armhf"
+have_peers=true
+peer_sources || have_peers=false
+
+row() { # label then one figure per arch
+    label=$1
+    shift
+    printf '| %s |' "$label"
+    for v in "$@"; do printf ' %s |' "$(kib "$v")"; done
+    printf '\n'
+}
+
+full="" full_nounwind="" minimal=""
+for a in $archs; do
+    full="$full $(eddy_size "$a" full)"
+    full_nounwind="$full_nounwind $(eddy_size "$a" full-nounwind "-Dc_args=-fno-unwind-tables -fno-asynchronous-unwind-tables")"
+    minimal="$minimal $(eddy_size "$a" minimal -Dminimal=true)"
+done
+
+echo "| text + data, bytes (\`size -t\`, -Os) | x86_64 | aarch64 | armhf Thumb-2 |"
+echo "|---|---|---|---|"
+# shellcheck disable=SC2086
+row "eddy, full (the default build)" $full
+# shellcheck disable=SC2086
+row "eddy, full, -fno-unwind-tables -fno-asynchronous-unwind-tables" $full_nounwind
+# shellcheck disable=SC2086
+row "eddy, minimal (-Dminimal=true: every switch, no unwind tables)" $minimal
+for peer in libev libuv1 libevent; do
+    label=$peer
+    [ "$peer" = libuv1 ] && label=libuv
+    [ "$peer" = libevent ] && label=libevent_core
+    if $have_peers; then
+        figures=""
+        for a in $archs; do figures="$figures $(peer_size "$peer" "$a")"; done
+        # shellcheck disable=SC2086
+        row "$label (Debian's source, -Os -DNDEBUG)" $figures
+    else
+        row "$label (no deb-src: not built)" – – –
+    fi
+done
+echo
+echo "| file size, bytes | x86_64 |"
+echo "|---|---|"
+row "echo server (examples/echo-server.c), minimal, musl static, stripped" "$(musl_echo_server)"
+echo
+echo "gcc $(gcc -dumpfullversion); $(basename "$ROOT") at $(git rev-parse --short HEAD 2>/dev/null || echo '?')"

@@ -1,0 +1,197 @@
+/* The minimal build (-DEDDY_MINIMAL, every switch of eddy/config.h): each switched-off call
+ * links and returns the error its header documents, and what is left works: a TCP
+ * server and client over IP literals and "localhost", names failing as ENOTFOUND, the
+ * diagnostics hook. Built by scripts/check-vendoring.sh with the one cc line:
+ *     cc -std=c11 -DEDDY_MINIMAL -Iinclude -Isrc src/(every .c) tests/firmware/switched_off.c
+ * Prints one line per check; exit status 0 when all passed. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "eddy.h"
+
+#ifndef EDDY_MINIMAL
+#error "build this with -DEDDY_MINIMAL"
+#endif
+
+static int failures;
+
+#define CHECK(cond, what)                                                                          \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            printf("ok   %s\n", what);                                                             \
+        } else {                                                                                   \
+            printf("FAIL %s (%s:%d)\n", what, __FILE__, __LINE__);                                 \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static struct {
+    int errors[8];
+    const char *syscalls[8];
+    int n_errors;
+    int connects;
+    int echoed;
+    char diag[256];
+    eddy_server *server;
+} seen;
+
+static void on_error(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (seen.n_errors < 8) {
+        seen.syscalls[seen.n_errors] = ev->u.error.syscall;
+        seen.errors[seen.n_errors++] = ev->u.error.code;
+    }
+}
+
+static void on_conn_data(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_socket_write(ev->target, ev->u.data.bytes, ev->u.data.len, NULL, NULL);
+}
+
+static void on_connection(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_on(eddy_emitter_of(ev->u.socket), "data", on_conn_data, NULL);
+}
+
+static void on_client_data(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (ev->u.data.len == 4 && memcmp(ev->u.data.bytes, "ping", 4) == 0)
+        seen.echoed++;
+    eddy_socket_destroy(ev->target);
+}
+
+static void on_connect(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    seen.connects++;
+    eddy_socket_write(ev->target, "ping", 4, NULL, NULL);
+}
+
+static void on_diag(const eddy_diagnostic *d, void *ctx)
+{
+    (void)ctx;
+    snprintf(seen.diag, sizeof seen.diag, "%s", d->text);
+}
+
+static void never(void *arg)
+{
+    (void)arg;
+}
+
+struct limit {
+    eddy_loop *loop;
+    bool fired;
+};
+
+static void stop_after(void *arg)
+{
+    struct limit *l = arg;
+    l->fired = true;
+    eddy_loop_stop(l->loop);
+}
+
+/* Runs the loop until nothing is left, or for ms at most. */
+static void run(eddy_loop *loop, unsigned ms)
+{
+    struct limit l = {loop, false};
+    eddy_timer *t = eddy_set_timeout(loop, ms, stop_after, &l);
+    eddy_timer_unref(t);
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    if (!l.fired)
+        eddy_clear_timer(t);
+}
+
+int main(void)
+{
+    eddy_loop *loop = eddy_loop_new();
+    CHECK(loop != NULL, "eddy_loop_new");
+
+    /* EDDY_NO_POST */
+    CHECK(eddy_loop_post(loop, never, NULL) == -ENOSYS, "eddy_loop_post: -ENOSYS");
+    /* EDDY_NO_ISIP */
+    CHECK(eddy_is_ip("127.0.0.1") == -ENOSYS, "eddy_is_ip: -ENOSYS");
+    CHECK(!eddy_is_ipv4("127.0.0.1") && !eddy_is_ipv6("::1"), "eddy_is_ipv4/6: false");
+    /* EDDY_NO_DIAGNOSTICS_TEXT */
+    CHECK(strcmp(eddy_strerror(-ECONNRESET), "ECONNRESET") == 0, "eddy_strerror: the name");
+    CHECK(strcmp(eddy_err_name(-EADDRINUSE), "EADDRINUSE") == 0, "eddy_err_name: kept");
+    /* EDDY_NO_ENCODINGS */
+    CHECK(eddy_encoding_from_name("utf8") == -ENOSYS, "eddy_encoding_from_name: -ENOSYS");
+    /* EDDY_NO_UNIX */
+    eddy_server *server = eddy_create_server(loop, NULL, on_connection, NULL);
+    seen.server = server;
+    CHECK(eddy_server_listen_path(server, "/tmp/eddy-minimal.sock", NULL, NULL) == -ENOSYS,
+          "eddy_server_listen_path: -ENOSYS");
+    CHECK(eddy_create_connection_path(loop, "/tmp/eddy-minimal.sock", NULL, NULL) == NULL,
+          "eddy_create_connection_path: NULL");
+    eddy_socket_options unix_opts = {.type = "unix"};
+    CHECK(eddy_socket_new(loop, &unix_opts) == NULL, "eddy_socket_new type unix: NULL");
+    eddy_socket *plain = eddy_socket_new(loop, NULL);
+    CHECK(eddy_socket_connect_path(plain, "/tmp/eddy-minimal.sock", NULL, NULL) == -ENOSYS,
+          "eddy_socket_connect_path: -ENOSYS");
+    eddy_connect_options path_opts = {.path = "/tmp/eddy-minimal.sock"};
+    CHECK(eddy_connect(loop, &path_opts, NULL, NULL) == NULL, "eddy_connect with a path: NULL");
+    /* EDDY_NO_ENCODINGS on a socket */
+    CHECK(eddy_socket_set_encoding(plain, EDDY_ENC_UTF8) == -ENOSYS,
+          "eddy_socket_set_encoding utf8: -ENOSYS");
+    CHECK(eddy_socket_set_encoding(plain, EDDY_ENC_BUFFER) == 0,
+          "eddy_socket_set_encoding buffer: 0");
+    eddy_on(eddy_emitter_of(plain), "error", on_error, NULL);
+    CHECK(!eddy_socket_write_string(plain, "00ff", EDDY_ENC_HEX, NULL, NULL),
+          "eddy_socket_write_string hex: false");
+    run(loop, 100);
+    CHECK(seen.n_errors == 1 && seen.errors[0] == -ENOSYS, "... then 'error' -ENOSYS");
+    /* EDDY_NO_FD_PASSING */
+    eddy_socket *fdsock = eddy_socket_new(loop, NULL);
+    eddy_on(eddy_emitter_of(fdsock), "error", on_error, NULL);
+    CHECK(!eddy_socket_write_fd(fdsock, "x", 1, 0, NULL, NULL), "eddy_socket_write_fd: false");
+    run(loop, 100);
+    CHECK(seen.n_errors == 2 && seen.errors[1] == -ENOSYS, "... then 'error' -ENOSYS");
+
+    /* What is left: TCP over an IP literal and over "localhost" (127.0.0.1). */
+    CHECK(eddy_server_listen(server, 0, "127.0.0.1", NULL, NULL) == 0, "listen 127.0.0.1:0");
+    run(loop, 50);
+    eddy_address addr;
+    CHECK(eddy_server_address(server, &addr) == 0 && addr.port > 0 &&
+              strcmp(addr.address, "127.0.0.1") == 0,
+          "server address 127.0.0.1:port");
+    const char *hosts[2] = {"127.0.0.1", "localhost"};
+    for (int i = 0; i < 2; i++) {
+        eddy_socket *c = eddy_create_connection(loop, addr.port, hosts[i], on_connect, NULL);
+        eddy_on(eddy_emitter_of(c), "data", on_client_data, NULL);
+        run(loop, 2000);
+        CHECK(seen.connects == i + 1 && seen.echoed == i + 1,
+              i == 0 ? "echo round trip over 127.0.0.1" : "echo round trip over localhost");
+    }
+    /* EDDY_NO_RESOLVER: another name fails as Node's unresolvable name does. */
+    eddy_socket *named = eddy_create_connection(loop, addr.port, "example.invalid", NULL, NULL);
+    CHECK(named != NULL, "eddy_create_connection to a name: a socket");
+    eddy_on(eddy_emitter_of(named), "error", on_error, NULL);
+    run(loop, 2000);
+    CHECK(seen.n_errors == 3 && seen.errors[2] == EDDY_ENOTFOUND &&
+              strcmp(seen.syscalls[2], "getaddrinfo") == 0,
+          "... then 'error' ENOTFOUND (getaddrinfo)");
+
+    /* Diagnostics go to the hook (no stdio in the library). */
+    eddy_emitter *e = eddy_emitter_new();
+    eddy_emitter_on_diagnostic(e, on_diag, NULL);
+    eddy_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.u.error.code = -ECONNRESET;
+    ev.u.error.syscall = "read";
+    eddy_emit(e, "error", &ev);
+    CHECK(strcmp(seen.diag, "eddy: unhandled 'error' event: ECONNRESET (ECONNRESET) [read]") == 0,
+          "unhandled 'error' line to the hook, names for messages");
+    eddy_emitter_free(e);
+
+    eddy_server_close(server, NULL, NULL);
+    run(loop, 2000);
+    CHECK(eddy_loop_free(loop) == 0, "eddy_loop_free: 0 (nothing left)");
+    printf("%d failed\n", failures);
+    return failures ? 1 : 0;
+}
