@@ -1051,6 +1051,107 @@ static void scenario_post(void)
 }
 #endif
 
+/* ==== 7b. IPv6: "::1", and IPv4 clients of a "::" server as Node reports them ==== */
+
+typedef struct {
+    eddy_loop *loop;
+    eddy_server *srv;
+    int raw_port;        /* the POSIX client's port, from the bytes of its sockaddr */
+    eddy_address remote; /* as the server saw its client */
+} v6_ctx;
+
+static void v6_on_connection(const eddy_event *ev, void *ctx)
+{
+    v6_ctx *c = ctx;
+    CHECK_INT(eddy_socket_remote_address(ev->u.socket, &c->remote), 0);
+    eddy_socket_destroy(ev->u.socket);
+    eddy_server_close(c->srv, NULL, NULL);
+}
+
+/* Connects a blocking POSIX client (family 4 or 6) to the loopback at port, the sockaddr
+ * built from bytes; its own port goes to *own_port. */
+static bool raw_connect(int family, int port, int *own_port)
+{
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } to, me;
+    memset(&to, 0, sizeof to);
+    socklen_t len;
+    unsigned char *p;
+    if (family == 6) {
+        to.in6.sin6_family = AF_INET6;
+        ((unsigned char *)&to.in6.sin6_addr)[15] = 1; /* ::1 */
+        p = (unsigned char *)&to.in6.sin6_port;
+        len = sizeof to.in6;
+    } else {
+        to.in4 = raw_loopback(port);
+        p = (unsigned char *)&to.in4.sin_port;
+        len = sizeof to.in4;
+    }
+    p[0] = (unsigned char)(port >> 8);
+    p[1] = (unsigned char)(port & 0xff);
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    socklen_t mlen = sizeof me;
+    bool ok = connect(fd, &to.sa, len) == 0 && getsockname(fd, &me.sa, &mlen) == 0;
+    if (ok) {
+        p = family == 6 ? (unsigned char *)&me.in6.sin6_port : (unsigned char *)&me.in4.sin_port;
+        *own_port = p[0] << 8 | p[1];
+    }
+    close(fd);
+    return ok;
+}
+
+static void v6_on_listening(const eddy_event *ev, void *ctx)
+{
+    v6_ctx *c = ctx;
+    (void)ev;
+    eddy_address a;
+    CHECK_INT(eddy_server_address(c->srv, &a), 0);
+    bool loopback6 = strcmp(a.address, "::1") == 0;
+    CHECK_STR(a.family, "IPv6");
+    CHECK(loopback6 || strcmp(a.address, "::") == 0);
+    if (!CHECK(raw_connect(loopback6 ? 6 : 4, a.port, &c->raw_port)))
+        eddy_server_close(c->srv, NULL, NULL);
+}
+
+static void v6_case(const char *host, const char *want_remote)
+{
+    v6_ctx c;
+    memset(&c, 0, sizeof c);
+    c.loop = eddy_loop_new();
+    if (!CHECK(c.loop != NULL))
+        return;
+    c.srv = eddy_create_server(c.loop, NULL, v6_on_connection, &c);
+    if (CHECK(c.srv != NULL))
+        CHECK_INT(eddy_server_listen(c.srv, 0, host, v6_on_listening, &c), 0);
+    run_and_free(c.loop);
+    CHECK_STR(c.remote.family, "IPv6");
+    CHECK_STR(c.remote.address, want_remote);
+    CHECK_INT(c.remote.port, c.raw_port);
+}
+
+static void scenario_ipv6(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin6_family = AF_INET6;
+    ((unsigned char *)&sa.sin6_addr)[15] = 1;
+    bool usable = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!usable) {
+        printf("smoke: no IPv6 loopback here: the IPv6 checks are skipped\n");
+        return;
+    }
+    v6_case("::1", "::1");
+    v6_case("::", "::ffff:127.0.0.1"); /* Node's form of an IPv4 client of "::" */
+}
+
 /* ==== 8. UNIX sockets ==== */
 
 #ifndef EDDY_NO_UNIX
@@ -1062,7 +1163,29 @@ typedef struct {
     size_t n;
     char server_seen[32];
     bool closed_ok;
+    int pipe_fds[2]; /* the write end travels to the server over the socket */
+    int fd_events;   /* 'fd' events on the server's side */
+    int fd_write_status;
 } unix_ctx;
+
+static void unix_server_fd(const eddy_event *ev, void *ctx)
+{
+    unix_ctx *c = ctx;
+    c->fd_events++;
+    /* a descriptor of its own: writing into it reaches the client's pipe */
+    CHECK(ev->u.fd >= 0 && ev->u.fd != c->pipe_fds[1]);
+    CHECK_INT(write(ev->u.fd, "fd ok", 5), 5);
+    close(ev->u.fd);
+}
+
+static void unix_fd_written(eddy_socket *s, int status, void *ctx)
+{
+    unix_ctx *c = ctx;
+    (void)s;
+    c->fd_write_status = status;
+    close(c->pipe_fds[1]); /* the kernel passed a copy */
+    c->pipe_fds[1] = -1;
+}
 
 static void unix_server_data(const eddy_event *ev, void *ctx)
 {
@@ -1078,12 +1201,14 @@ static void unix_on_connection(const eddy_event *ev, void *ctx)
     CHECK_STR(a.family, "unix");
     snprintf(c->server_seen, sizeof c->server_seen, "%s", a.family);
     eddy_on(eddy_emitter_of(ev->u.socket), "data", unix_server_data, c);
+    eddy_on(eddy_emitter_of(ev->u.socket), "fd", unix_server_fd, c);
 }
 
 static void unix_client_connect(const eddy_event *ev, void *ctx)
 {
-    (void)ctx;
+    unix_ctx *c = ctx;
     eddy_socket_write_string(ev->target, "unix hello", EDDY_ENC_UTF8, NULL, NULL);
+    eddy_socket_write_fd(ev->target, "F", 1, c->pipe_fds[1], unix_fd_written, c);
 }
 
 static void unix_client_data(const eddy_event *ev, void *ctx)
@@ -1093,7 +1218,7 @@ static void unix_client_data(const eddy_event *ev, void *ctx)
     size_t k = ev->u.data.len < room ? ev->u.data.len : room;
     memcpy(c->got + c->n, ev->u.data.bytes, k);
     c->n += k;
-    if (c->n >= 10)
+    if (c->n >= 11)
         eddy_socket_end(ev->target, NULL, 0);
 }
 
@@ -1129,6 +1254,11 @@ static void scenario_unix(void)
     if (!CHECK(mkdtemp(dir) != NULL))
         return;
     snprintf(c.path, sizeof c.path, "%s/s.sock", dir);
+    c.fd_write_status = 1;
+    if (!CHECK_INT(pipe(c.pipe_fds), 0)) {
+        rmdir(dir);
+        return;
+    }
     c.loop = eddy_loop_new();
     if (CHECK(c.loop != NULL)) {
         c.srv = eddy_create_server(c.loop, NULL, unix_on_connection, &c);
@@ -1136,7 +1266,16 @@ static void scenario_unix(void)
             CHECK_INT(eddy_server_listen_path(c.srv, c.path, unix_on_listening, &c), 0);
         run_and_free(c.loop);
     }
-    CHECK_MEM(c.got, c.n, "unix hello", 10);
+    CHECK_MEM(c.got, c.n, "unix helloF", 11);
+    CHECK_INT(c.fd_events, 1);
+    CHECK_INT(c.fd_write_status, 0);
+    char piped[8];
+    ssize_t np = read(c.pipe_fds[0], piped, sizeof piped);
+    if (CHECK_INT(np, 5))
+        CHECK_MEM(piped, (size_t)np, "fd ok", 5);
+    close(c.pipe_fds[0]);
+    if (c.pipe_fds[1] >= 0)
+        close(c.pipe_fds[1]);
     CHECK(c.closed_ok);
     CHECK_STR(c.server_seen, "unix");
     errno = 0;
@@ -1448,6 +1587,7 @@ int main(void)
 #ifndef EDDY_NO_POST
         {"post", scenario_post},
 #endif
+        {"ipv6", scenario_ipv6},
 #ifndef EDDY_NO_UNIX
         {"unix", scenario_unix},
 #endif
