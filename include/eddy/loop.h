@@ -20,7 +20,9 @@ typedef enum {
     EDDY_RUN_NOWAIT   /* one iteration that never blocks */
 } eddy_run_mode;
 
-/* A new loop, or NULL when memory or a kernel resource (epoll fd, eventfd) is lacking. */
+/* A new loop, or NULL when memory or a kernel resource (the epoll fd) is lacking. The
+ * wakeup descriptor of eddy_loop_post is made by the first post (with the loop itself on
+ * the poll and kqueue backends, whose registrations only the loop thread may change). */
 eddy_loop *eddy_loop_new(void);
 
 /* Runs the loop in the given mode. Returns 1 when referenced objects are still alive
@@ -48,8 +50,12 @@ uint64_t eddy_loop_now(const eddy_loop *loop);
 const char *eddy_loop_backend(const eddy_loop *loop);
 
 /* Runs fn(arg) on the loop's thread during a later iteration, once per call, in the order
- * of the calls. The only thread-safe eddy call. A pending post keeps the loop alive.
- * 0, -EINVAL (NULL loop or fn) or -ENOMEM. */
+ * of the calls. The only thread-safe eddy call, from any thread, also while the loop
+ * waits. A pending post keeps the loop alive. The first post of a loop makes its wakeup
+ * descriptor (an eventfd; a non-blocking, close-on-exec pipe where there is none): when
+ * two threads post first at once, one makes it. 0, -EINVAL (NULL loop or fn), -ENOMEM,
+ * or the negative errno that kept the wakeup from being made (-EMFILE, -ENFILE...): then
+ * nothing was queued, and a later post tries again. */
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg);
 
 typedef struct eddy_timer eddy_timer;
