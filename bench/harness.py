@@ -582,6 +582,24 @@ class Bench:
                 for p, _ in servers.values():
                     self.stop(p)
 
+    # ---- 11. heap per loop at creation ----
+
+    def loop_heap(self):
+        """eddy/loop_heap.c and peers/uv_loop_heap.c: the heap a new loop holds, counted
+        through each library's allocator hook (eddy_set_allocator, uv_replace_allocator),
+        for the first loop of a process and per loop over 16 made in a row. Counts: one
+        run each."""
+        for peer, prog in (('eddy', 'eddy_loop_heap'), ('libuv', 'uv_loop_heap')):
+            path = os.path.join(self.bdir, prog)
+            if peer != 'eddy' and not os.path.exists(path):
+                continue
+            out = self.kv(self.run([path, '16']))
+            if out.get('loop_heap_left_bytes'):
+                raise RuntimeError(f'{prog}: {out["loop_heap_left_bytes"]:.0f} bytes left after '
+                                   'the loops were released')
+            for k in ('loop_heap_bytes', 'loop_heap_many_bytes', 'loop_total_bytes'):
+                self.put(k, peer, out[k])
+
     # ---- 8. static library size ----
 
     def size(self):
@@ -633,6 +651,9 @@ METRICS = [
     ('timers_total_s', '1M timers: init + dispatch + cleanup', 's', 'lower', ('ratio', 0.5)),
     ('timers_bytes', '1M timers: heap bytes per timer', 'B', 'lower', ('ratio', 0.5)),
     ('idle_bytes_per_conn', '10k idle connections: server RSS per connection', 'B', 'lower', ('ratio', 1.0)),
+    ('loop_heap_bytes', 'a new loop (default options): heap bytes, through the allocator hook', 'B', 'lower', ('abs', 4096)),
+    ('loop_heap_many_bytes', '16 new loops in one process: heap bytes per loop', 'B', 'lower', None),
+    ('loop_total_bytes', "a new loop: heap + the caller's memory (libuv's uv_loop_t)", 'B', 'lower', None),
     ('lib_text_data_bytes', 'static library, text + data (size -t)', 'B', 'lower', None),
     ('lib_file_bytes', 'static library, .a file size (debug info stripped)', 'B', 'lower', None),
 ]
@@ -674,6 +695,13 @@ LIMITS = [
      '272). The kernel\'s socket memory is not in RSS and is the same for every server; the '
      'floor keeps nothing per idle connection until one writes or closes.'),
     ('lib_text_data_bytes', 'library size', 'eddy: its code.'),
+    ('loop_heap_bytes', 'heap per loop',
+     "eddy: the loop (448 B), the epoll state with 32 events and the batch of 32 "
+     "fired entries; both double when a wait fills them (eddy_loop_options.io_events, "
+     "io_events_max), the read buffer (64 KiB by default, read_buffer_size) and the timer "
+     "heap come with the first read and the first timer. libuv's uv_loop_t is the caller's; "
+     "its heap is the watcher array indexed by descriptor number, so a loop made when more "
+     "descriptors are open costs more (16 loops in a row: the per-loop figure)."),
 ]
 
 
@@ -1089,7 +1117,8 @@ def main():
     workloads = [('lockstep', b.lockstep), ('redis_conns', b.redis_conns),
                  ('redis_pipelined', b.redis_pipelined), ('http', b.http), ('pump', b.pump),
                  ('write_batch', b.write_batch), ('pound', b.pound), ('timers', b.timers),
-                 ('idle', b.idle), ('conns', b.conns), ('churn', b.churn), ('size', b.size)]
+                 ('idle', b.idle), ('conns', b.conns), ('churn', b.churn), ('size', b.size),
+                 ('loop_heap', b.loop_heap)]
     only = set(filter(None, args.only.split(',')))
     t0 = time.time()
     load0 = os.getloadavg()[0]

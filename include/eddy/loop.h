@@ -22,8 +22,53 @@ typedef enum {
 
 /* A new loop, or NULL when memory or a kernel resource (the epoll fd) is lacking. The
  * wakeup descriptor of eddy_loop_post is made by the first post (with the loop itself on
- * the poll and kqueue backends, whose registrations only the loop thread may change). */
+ * the poll and kqueue backends, whose registrations only the loop thread may change).
+ * The same as eddy_loop_new_with(NULL): the defaults of eddy_loop_options. */
 eddy_loop *eddy_loop_new(void);
+
+/* What a loop allocates, for programs that count their memory (firmware). A field left
+ * 0 takes its default; eddy_loop_options_init writes the defaults, so a program can
+ * start from them. With the defaults a new loop holds under 4 KiB of heap (the loop
+ * itself and small tables that grow with the work), and its read buffer is allocated at
+ * the first read of a socket with eddy's own buffer (not with eddy_socket_set_onread).
+ *
+ * The deferred and release queues, the immediates and the post queue are intrusive
+ * (their nodes live in the objects queued): they never allocate and have no size. The
+ * signal state (about 400 B, fixed) is allocated with the loop's first signal watcher. */
+typedef struct {
+    /* Bytes one read of a socket may bring: a 'data' event (or decoded text, before
+     * decoding) carries at most this many. One buffer of this size per loop, shared by
+     * its sockets, allocated at the first read. 1 .. 16 MiB; 0 = 64 KiB. */
+    size_t read_buffer_size;
+    /* Readiness events the loop takes from the kernel per wait, at first (epoll and
+     * kqueue: the size of the event array; poll: the watched-descriptor slots, which grow
+     * by doubling as descriptors are added). 1 .. 65536; 0 = 32. */
+    unsigned io_events;
+    /* epoll and kqueue: how far the event array may grow. A wait that fills the array
+     * doubles it (up to this), so a loop with many ready sockets takes them in fewer
+     * waits; events that do not fit wait for the next turn, none is lost. io_events ..
+     * 65536; 0 = 1024 (or io_events when that is larger). poll takes every ready
+     * descriptor in one wait and ignores it. */
+    unsigned io_events_max;
+    /* Slots of the timer heap (one pointer each), allocated with the loop's first timer;
+     * it doubles when full. Sockets' idle timers count too. 1 .. 16777216; 0 = 64. */
+    unsigned timer_slots;
+} eddy_loop_options;
+
+/* Writes the defaults into *opts (each field its default value, not 0). NULL is accepted
+ * (does nothing). */
+void eddy_loop_options_init(eddy_loop_options *opts);
+
+/* A new loop with these options (NULL: the defaults, as eddy_loop_new). NULL when a field
+ * is out of its range (-EINVAL), memory is lacking (-ENOMEM), or the kernel refuses a
+ * resource (the epoll fd; the post wakeup on the poll and kqueue backends: -EMFILE...);
+ * use eddy_loop_new_ex to learn which.
+ * The options are copied: opts may be released after the call. */
+eddy_loop *eddy_loop_new_with(const eddy_loop_options *opts);
+
+/* eddy_loop_new_with, with the reason for a failure in *err (0 on success; -EINVAL,
+ * -ENOMEM, -EMFILE...). err may be NULL. */
+eddy_loop *eddy_loop_new_ex(const eddy_loop_options *opts, int *err);
 
 /* Runs the loop in the given mode. Returns 1 when referenced objects are still alive
  * (more work remains), 0 when nothing referenced is alive, -EINVAL for a NULL loop or an

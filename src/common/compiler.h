@@ -10,4 +10,12 @@
 #define EDDY__NOINLINE
 #endif
 
+/* Makes a function a template: each call with constant arguments is compiled on its own,
+ * without the tests those constants decide. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EDDY__ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EDDY__ALWAYS_INLINE inline
+#endif
+
 #endif

@@ -4,6 +4,8 @@
 #ifndef EDDY_EMITTER_INTERNAL_H
 #define EDDY_EMITTER_INTERNAL_H
 
+#include <errno.h>
+
 #include "eddy/emitter.h"
 
 /* The library's own event names, interned once. Any other name is a user event. */
@@ -49,8 +51,15 @@ void eddy__emitter_dispose(eddy_emitter *e);
 bool eddy__emitter_busy(const eddy_emitter *e);
 
 /* eddy_emit for a built-in event, without any string comparison. ev may be NULL; when it
- * is not, its name and target are set in place (no copy of the event). */
-int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev);
+ * is not, its name and target are set in place (no copy of the event). -EINVAL for a NULL
+ * emitter or an id out of range: checked inline, where the id is a constant. */
+int eddy__emit_id_valid(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev);
+static inline int eddy__emit_id(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
+{
+    if (!e || (unsigned)id >= (unsigned)EDDY__EV_BUILTIN_COUNT)
+        return -EINVAL;
+    return eddy__emit_id_valid(e, id, ev);
+}
 
 /* eddy_listener_count for a built-in event; O(1). */
 size_t eddy__listener_count_id(const eddy_emitter *e, enum eddy__event_id id);

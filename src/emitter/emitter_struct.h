@@ -14,14 +14,21 @@ struct eddy_emitter {
     void *target;                      /* copied into every event's .target */
     eddy__uncaught_fn uncaught;        /* an 'error' nobody listens to; NULL: print it */
     void *uncaught_ctx;
-    /* Kept here, not in the table, so that it can be set before any listener exists
-     * without allocating. */
-    uint32_t max_listeners; /* 0: unlimited */
     /* Emits (and listener calls that emit events) in progress. While it is non-zero,
-     * removed listeners are only marked, and a free is deferred until it drops to 0. */
-    unsigned depth : 30;
+     * removed listeners are only marked, and a free is deferred until it drops to 0.
+     * A whole word: it changes twice per emit, and a bit-field would cost a masked
+     * read-modify-write each time. */
+    uint32_t depth;
+    /* Kept here, not in the table, so that it can be set before any listener exists
+     * without allocating. 0: unlimited; larger values are clamped to the field's maximum,
+     * which no emitter can reach (that many listeners would not fit in memory). */
+    unsigned max_listeners : 29;
     unsigned free_pending : 1; /* eddy_emitter_free was called during an emit */
     unsigned standalone : 1;   /* made by eddy_emitter_new: eddy_emitter_free may free it */
+    /* Something for the outermost emit to settle when it returns: a free, stamped
+     * listeners, an emptied user event, a disposed table. One bit tested per emit instead
+     * of five conditions. */
+    unsigned unsettled : 1;
 };
 
 #endif

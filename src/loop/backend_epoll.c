@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "common/alloc.h"
+#include "common/compiler.h"
 
 struct eddy__backend_state {
     int epfd;
@@ -21,7 +22,27 @@ struct eddy__backend_state {
     struct epoll_event events[]; /* the kernel's batch, translated into loop->fired */
 };
 
-enum { EPOLL_BATCH = 1024 };
+/* The event array (in the state: no extra pointer on the hot path) and loop->fired hold
+ * cap entries. It starts small (the loop's io_events option) and a wait that fills it
+ * doubles it, up to io_events_max: the kernel keeps the events that did not fit
+ * (level-triggered) for the next wait, so a full array costs extra waits, which the
+ * doubling makes few. realloc keeps the batch being dispatched: growth happens at the
+ * end of a wait, before its dispatch. A failed growth keeps the old size. */
+static int events_resize(eddy_loop *loop, int cap)
+{
+    eddy__backend_state *b =
+        eddy__realloc(loop->backend, sizeof *b + (size_t)cap * sizeof(struct epoll_event));
+    if (!b)
+        return -ENOMEM;
+    loop->backend = b;
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    if (!fired)
+        return -ENOMEM; /* the state may be larger than cap says: harmless */
+    loop->fired = fired;
+    b->cap = cap;
+    loop->fired_cap = cap;
+    return 0;
+}
 
 /* Kernel trap: epoll_create1 came with Linux 2.6.27. An older kernel (or a seccomp
  * sandbox that allows only the classic calls) answers ENOSYS, a libc emulating it EINVAL:
@@ -43,25 +64,24 @@ static int epoll_open(void)
 
 int eddy__backend_init(eddy_loop *loop)
 {
-    eddy__backend_state *b = eddy__malloc(sizeof *b + EPOLL_BATCH * sizeof(struct epoll_event));
-    if (!b)
-        return -ENOMEM;
-    loop->fired = eddy__malloc(EPOLL_BATCH * sizeof *loop->fired);
-    if (!loop->fired) {
-        eddy__free(b);
+    loop->backend = NULL;
+    loop->fired = NULL;
+    if (events_resize(loop, (int)loop->opts.io_events) < 0) {
+        eddy__free(loop->backend);
+        loop->backend = NULL;
         return -ENOMEM;
     }
+    eddy__backend_state *b = loop->backend;
     b->epfd = epoll_open();
     if (b->epfd < 0) {
         int err = -errno;
         eddy__free(loop->fired);
         loop->fired = NULL;
         eddy__free(b);
+        loop->backend = NULL;
         return err;
     }
-    b->cap = EPOLL_BATCH;
-    loop->fired_cap = EPOLL_BATCH;
-    loop->backend = b;
+    loop->backend_fd = b->epfd;
     return 0;
 }
 
@@ -121,6 +141,15 @@ void eddy__backend_forget(eddy_loop *loop, eddy__io *io)
     }
 }
 
+/* After a wait that filled the array: doubled for the next one, up to io_events_max. */
+static EDDY__NOINLINE int events_full(eddy_loop *loop, eddy__backend_state *b)
+{
+    unsigned max = loop->opts.io_events_max, cap = (unsigned)b->cap;
+    if (cap < max)
+        events_resize(loop, (int)(cap * 2 < max ? cap * 2 : max));
+    return 0;
+}
+
 int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
 {
     eddy__backend_state *b = loop->backend;
@@ -145,6 +174,10 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         loop->fired[i].revents = revents;
     }
     loop->fired_len = n;
+    /* A full array: more may be ready than it held. (A tail call out of line: the test
+     * is all that the steady state pays.) */
+    if (n == b->cap)
+        return events_full(loop, b);
     return 0;
 }
 
@@ -153,7 +186,7 @@ int eddy__backend_watch_now(eddy_loop *loop, eddy__io *io, unsigned events)
     /* epoll_ctl is safe against a concurrent epoll_wait on the same epoll fd: the wait
      * sees the new descriptor, and returns at once if it is ready already. */
     struct epoll_event ev = {.events = epoll_mask(events), .data.ptr = io};
-    if (epoll_ctl(loop->backend->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
+    if (epoll_ctl(loop->backend_fd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
         return -errno;
     io->events = io->registered = events;
     return 0;

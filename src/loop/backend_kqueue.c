@@ -25,6 +25,7 @@
 
 #include "backend.h"
 #include "common/alloc.h"
+#include "common/compiler.h"
 
 struct eddy__backend_state {
     int kq;
@@ -34,9 +35,26 @@ struct eddy__backend_state {
     struct kevent *events;
 };
 
-/* The changelist starts with room for what a busy iteration changes; it grows (and with
- * it the event list) only past that. */
-enum { KQUEUE_BATCH = 1024, KQUEUE_CHANGES = 256 };
+/* The event list starts small (the loop's io_events option) and a wait that fills it
+ * doubles it, up to io_events_max (the filters are level-triggered: what did not fit is
+ * returned by the next wait). The changelist starts at half that; it grows (and with it
+ * the event list, past io_events_max if it must) when an iteration changes more. */
+static int events_resize(eddy_loop *loop, eddy__backend_state *b, int cap)
+{
+    struct kevent *ev = eddy__realloc(b->events, (size_t)cap * sizeof *ev);
+    if (!ev)
+        return -ENOMEM;
+    b->events = ev;
+    /* realloc keeps the batch being dispatched: growth after a wait comes before its
+     * dispatch. */
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    if (!fired)
+        return -ENOMEM; /* events[] may be larger than cap says: harmless */
+    loop->fired = fired;
+    loop->fired_cap = cap;
+    b->cap = cap;
+    return 0;
+}
 
 static void state_free(eddy_loop *loop, eddy__backend_state *b)
 {
@@ -52,14 +70,14 @@ int eddy__backend_init(eddy_loop *loop)
     eddy__backend_state *b = eddy__calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
-    b->events = eddy__malloc(KQUEUE_BATCH * sizeof *b->events);
-    b->changes = eddy__malloc(KQUEUE_CHANGES * sizeof *b->changes);
-    loop->fired = eddy__malloc(KQUEUE_BATCH * sizeof *loop->fired);
-    if (!b->events || !b->changes || !loop->fired) {
+    loop->fired = NULL;
+    int changes = ((int)loop->opts.io_events + 1) / 2;
+    b->changes = eddy__malloc((size_t)changes * sizeof *b->changes);
+    if (!b->changes || events_resize(loop, b, (int)loop->opts.io_events) < 0) {
         state_free(loop, b);
         return -ENOMEM;
     }
-    b->changes_cap = KQUEUE_CHANGES;
+    b->changes_cap = changes;
     b->kq = kqueue();
     if (b->kq < 0) {
         int err = -errno;
@@ -68,8 +86,6 @@ int eddy__backend_init(eddy_loop *loop)
     }
     /* A kqueue is not inherited across fork, but it is across exec: close it there. */
     fcntl(b->kq, F_SETFD, FD_CLOEXEC);
-    b->cap = KQUEUE_BATCH;
-    loop->fired_cap = KQUEUE_BATCH;
     loop->backend = b;
     return 0;
 }
@@ -91,26 +107,15 @@ static int reserve_changes(eddy_loop *loop, eddy__backend_state *b, int more)
 {
     int need = b->nchanges + more;
     if (need > b->changes_cap) {
-        int cap = b->changes_cap * 2;
+        int cap = b->changes_cap * 2 >= need ? b->changes_cap * 2 : need;
         struct kevent *c = eddy__realloc(b->changes, (size_t)cap * sizeof *c);
         if (!c)
             return -ENOMEM;
         b->changes = c;
         b->changes_cap = cap;
     }
-    if (need > b->cap) {
-        int cap = b->cap * 2;
-        struct kevent *ev = eddy__realloc(b->events, (size_t)cap * sizeof *ev);
-        if (!ev)
-            return -ENOMEM;
-        b->events = ev;
-        eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
-        if (!fired)
-            return -ENOMEM;
-        loop->fired = fired;
-        loop->fired_cap = cap;
-        b->cap = cap;
-    }
+    if (need > b->cap && events_resize(loop, b, b->cap * 2 >= need ? b->cap * 2 : need) < 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -178,6 +183,15 @@ static unsigned kqueue_revents(const struct kevent *ev)
     return EDDY__READABLE;
 }
 
+/* After a wait that filled the event list: doubled for the next one, up to io_events_max. */
+static EDDY__NOINLINE int events_full(eddy_loop *loop, eddy__backend_state *b)
+{
+    unsigned max = loop->opts.io_events_max, cap = (unsigned)b->cap;
+    if (cap < max)
+        events_resize(loop, b, (int)(cap * 2 < max ? cap * 2 : max));
+    return 0;
+}
+
 int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
 {
     eddy__backend_state *b = loop->backend;
@@ -221,6 +235,10 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
         out++;
     }
     loop->fired_len = out;
+    /* A full event list: more may be ready than it held. (A tail call out of line: the
+     * test is all that the steady state pays.) */
+    if (n == b->cap)
+        return events_full(loop, b);
     return 0;
 }
 

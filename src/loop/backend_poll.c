@@ -75,7 +75,8 @@ static void slot_remove(eddy__backend_state *b, eddy__io *io)
 
 static int grow(eddy_loop *loop, eddy__backend_state *b)
 {
-    int cap = b->cap ? b->cap * 2 : 64;
+    /* The loop's io_events option gives the first slots, then they double. */
+    int cap = b->cap ? b->cap * 2 : (int)loop->opts.io_events;
     struct pollfd *fds = eddy__realloc(b->fds, (size_t)cap * sizeof *fds);
     if (!fds)
         return -ENOMEM;

@@ -19,21 +19,77 @@ uint64_t eddy__clock_ns(void)
     return eddy__clock_ns_inline();
 }
 
-eddy_loop *eddy_loop_new(void)
+/* The defaults and limits of eddy_loop_options (include/eddy/loop.h says why each). */
+enum {
+    READ_BUFFER_DEFAULT = 64 * 1024,
+    READ_BUFFER_MAX = 16 * 1024 * 1024,
+    IO_EVENTS_DEFAULT = 32,
+    IO_EVENTS_MAX_DEFAULT = 1024,
+    IO_EVENTS_LIMIT = 65536,
+    TIMER_SLOTS_DEFAULT = 64,
+    TIMER_SLOTS_LIMIT = 1 << 24,
+};
+
+void eddy_loop_options_init(eddy_loop_options *opts)
 {
-    eddy_loop *loop = eddy__calloc(1, sizeof *loop);
-    if (!loop)
+    if (!opts)
+        return;
+    opts->read_buffer_size = READ_BUFFER_DEFAULT;
+    opts->io_events = IO_EVENTS_DEFAULT;
+    opts->io_events_max = IO_EVENTS_MAX_DEFAULT;
+    opts->timer_slots = TIMER_SLOTS_DEFAULT;
+}
+
+/* Fills in the defaults of *out from in (NULL: all defaults); -EINVAL for a field out of
+ * its range. */
+static int options_resolve(const eddy_loop_options *in, eddy_loop_options *out)
+{
+    eddy_loop_options zero = {0};
+    if (!in)
+        in = &zero;
+    if (in->read_buffer_size > READ_BUFFER_MAX || in->io_events > IO_EVENTS_LIMIT ||
+        in->io_events_max > IO_EVENTS_LIMIT || in->timer_slots > TIMER_SLOTS_LIMIT)
+        return -EINVAL;
+    out->read_buffer_size = in->read_buffer_size ? in->read_buffer_size : READ_BUFFER_DEFAULT;
+    out->io_events = in->io_events ? in->io_events : IO_EVENTS_DEFAULT;
+    if (in->io_events_max)
+        out->io_events_max = in->io_events_max;
+    else
+        out->io_events_max =
+            out->io_events > IO_EVENTS_MAX_DEFAULT ? out->io_events : IO_EVENTS_MAX_DEFAULT;
+    if (out->io_events_max < out->io_events)
+        return -EINVAL;
+    out->timer_slots = in->timer_slots ? in->timer_slots : TIMER_SLOTS_DEFAULT;
+    return 0;
+}
+
+eddy_loop *eddy_loop_new_ex(const eddy_loop_options *opts, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    eddy_loop_options resolved;
+    *err = options_resolve(opts, &resolved);
+    if (*err < 0)
         return NULL;
+    eddy_loop *loop = eddy__calloc(1, sizeof *loop);
+    if (!loop) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    loop->opts = resolved;
     eddy__queue_init(&loop->immediates);
     eddy__queue_init(&loop->changes);
     eddy__queue_init(&loop->pending);
     eddy__queue_init(&loop->releases);
     eddy__queue_init(&loop->closers);
-    if (eddy__backend_init(loop) < 0) {
+    *err = eddy__backend_init(loop);
+    if (*err < 0) {
         eddy__free(loop);
         return NULL;
     }
-    if (eddy__post_init(loop) < 0) {
+    *err = eddy__post_init(loop);
+    if (*err < 0) {
         eddy__backend_free(loop);
         eddy__free(loop);
         return NULL;
@@ -41,6 +97,16 @@ eddy_loop *eddy_loop_new(void)
     eddy__loop_update_time(loop);
     loop->iteration = 1; /* a socket's "last direct write" starts at 0: before any */
     return loop;
+}
+
+eddy_loop *eddy_loop_new_with(const eddy_loop_options *opts)
+{
+    return eddy_loop_new_ex(opts, NULL);
+}
+
+eddy_loop *eddy_loop_new(void)
+{
+    return eddy_loop_new_ex(NULL, NULL);
 }
 
 int eddy_loop_free(eddy_loop *loop)
@@ -329,15 +395,17 @@ static bool loop_alive(eddy_loop *loop)
            !eddy__queue_empty(&loop->releases) || eddy__post_alive(loop);
 }
 
+/* Cheapest tests first: a busy I/O loop has references and no timer, and gets -1 after
+ * the queue tests. */
 static int poll_timeout_ms(eddy_loop *loop, eddy_run_mode mode)
 {
-    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested || !loop_alive(loop) ||
+    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested ||
         !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending) ||
-        !eddy__queue_empty(&loop->releases))
+        !eddy__queue_empty(&loop->releases) || !loop_alive(loop))
         return 0;
-    uint64_t ns = eddy__timers_next_ns(loop);
-    if (ns == UINT64_MAX)
+    if (loop->heap_len == 0)
         return -1;
+    uint64_t ns = eddy__timers_next_ns(loop);
     /* Round up: waking before the deadline would only spin, and a timer never fires
      * early anyway because its deadline is compared with the clock. */
     uint64_t ms = (ns + 999999u) / 1000000u;

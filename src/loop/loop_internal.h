@@ -91,6 +91,10 @@ typedef struct {
 struct eddy_loop {
     uint64_t now_ns; /* monotonic, read at the start of each phase */
     eddy__backend_state *backend;
+    int backend_fd; /* epoll: the epoll fd, for eddy__backend_watch_now from any thread
+                     * (the state moves when its event array grows) */
+    /* The eddy_loop_options it was made with, every field checked and set (no 0). */
+    eddy_loop_options opts;
 
     /* timers: a binary min-heap ordered by (deadline_ns, seq) */
     struct eddy_timer **heap;
@@ -204,13 +208,24 @@ void eddy__deferred_init(eddy__deferred *d, void (*fn)(eddy__deferred *d));
 void eddy__loop_uncaught(const eddy_loop *loop, eddy_listener *fn, void **ctx);
 
 /* A buffer of at least size bytes, owned by the loop and valid until the next call
- * with the same slot (0 or 1). NULL on -ENOMEM. Inline: the read path asks once per read. */
+ * with the same slot (0 or 1). NULL on -ENOMEM. Inline: the read path asks once per read.
+ * Slot 0 is the read buffer, of loop->opts.read_buffer_size bytes (eddy__loop_read_buffer). */
 void *eddy__loop_scratch_grow(eddy_loop *loop, unsigned slot, size_t size);
 static inline void *eddy__loop_scratch(eddy_loop *loop, unsigned slot, size_t size)
 {
     if (loop->scratch[slot].cap >= size)
         return loop->scratch[slot].ptr;
     return eddy__loop_scratch_grow(loop, slot, size);
+}
+
+/* The buffer that sockets with no onread read into, and its size in *cap (the loop's
+ * read_buffer_size option): allocated at the first read. NULL on -ENOMEM. */
+static inline void *eddy__loop_read_buffer(eddy_loop *loop, size_t *cap)
+{
+    *cap = loop->opts.read_buffer_size;
+    if (loop->scratch[0].ptr)
+        return loop->scratch[0].ptr;
+    return eddy__loop_scratch_grow(loop, 0, loop->opts.read_buffer_size);
 }
 
 /* eddy_loop_close_all calls c->close(c) (which may unlink it) for each linked closer. */

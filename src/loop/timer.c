@@ -67,7 +67,8 @@ static int heap_reserve(eddy_loop *loop)
 {
     if (loop->heap_len < loop->heap_cap)
         return 0;
-    uint32_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
+    /* The first timer brings the timer_slots option's room; then the heap doubles. */
+    uint32_t cap = loop->heap_cap ? loop->heap_cap * 2 : loop->opts.timer_slots;
     if (cap <= loop->heap_cap || cap >= EDDY__TIMER_NOT_QUEUED)
         return -ENOMEM;
     struct eddy_timer **heap = eddy__realloc(loop->heap, cap * sizeof *heap);

@@ -118,7 +118,6 @@ enum {
 
 enum {
     DEFAULT_HIGH_WATER_MARK = 16 * 1024,
-    READ_BUFFER_SIZE = 64 * 1024,
     READS_PER_WAKEUP = 8, /* a fast sender cannot starve the other sockets */
     IOVS_PER_SEND = 64,
     /* Writes smaller than this are copied into shared chunks of this size when queued,

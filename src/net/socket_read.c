@@ -1,6 +1,7 @@
-/* net.Socket: the read path. One read per readiness into the loop's shared buffer
- * (several while the kernel fills it, up to READS_PER_WAKEUP), 'data' with bytes or
- * decoded text, descriptors received over UNIX sockets, and the peer's FIN. */
+/* net.Socket: the read path. One read per readiness into the loop's shared buffer (its
+ * read_buffer_size option; several reads while the kernel fills it, up to
+ * READS_PER_WAKEUP), 'data' with bytes or decoded text, descriptors received over UNIX
+ * sockets, and the peer's FIN. */
 /* Feature macros before any header, so that a build without -D flags sees the POSIX and
  * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
 #ifndef _GNU_SOURCE
@@ -14,18 +15,24 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/compiler.h"
 #include "net_internal.h"
 #include "sys.h"
 
 /* ---- reading ---- */
 
+static void emit_bytes(eddy_socket *s, const void *bytes, size_t len)
+{
+    eddy_event ev;
+    ev.u.data.bytes = bytes;
+    ev.u.data.len = len;
+    eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev); /* fills name and target */
+}
+
 static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
 {
-    eddy_event ev = {0};
     if (!socket_has(s, S_DECODING)) {
-        ev.u.data.bytes = bytes;
-        ev.u.data.len = len;
-        eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+        emit_bytes(s, bytes, len);
         return;
     }
     char *text = eddy__loop_scratch(s->io.loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
@@ -36,9 +43,7 @@ static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
     size_t n = eddy__decoder_write(&s->decoder, bytes, len, text);
     if (n == 0)
         return; /* only part of a character so far */
-    ev.u.data.bytes = text;
-    ev.u.data.len = n;
-    eddy__emit_id(&s->emitter, EDDY__EV_DATA, &ev);
+    emit_bytes(s, text, n);
 }
 
 static void on_eof(eddy_socket *s)
@@ -131,31 +136,36 @@ static void onread_deliver(eddy_socket *s, const eddy_onread *o, unsigned char *
         eddy_socket_pause(s); /* Node: returning false pauses the socket */
 }
 
-static void socket_read(eddy_socket *s)
+/* Reads while the kernel fills the buffer, READS_PER_WAKEUP times at most. A template:
+ * `plain` is a constant at each call site, and the plain instance (a TCP or pipe socket,
+ * no onread, no decoding: 'data' of bytes from the loop's buffer, the hot path) is
+ * compiled without the tests that only the general one needs. */
+static EDDY__ALWAYS_INLINE void read_loop(eddy_socket *s, const eddy_onread *onread, bool plain)
 {
-    const eddy_onread *onread = s->rare && s->rare->onread.callback ? &s->rare->onread : NULL;
-    size_t cap = READ_BUFFER_SIZE;
-    unsigned char *buf = onread ? NULL : eddy__loop_scratch(s->io.loop, 0, READ_BUFFER_SIZE);
+    size_t cap = 0; /* the loop's read_buffer_size option, or the onread buffer's */
+    unsigned char *buf = onread ? NULL : eddy__loop_read_buffer(s->io.loop, &cap);
     if (!onread && !buf) {
         eddy__socket_destroy(s, -ENOMEM, CALL_READ);
         return;
     }
     for (int i = 0; i < READS_PER_WAKEUP; i++) {
-        if (onread && (!(buf = onread_buffer(s, onread, &cap)) || cap == 0)) {
+        if (!plain && onread && (!(buf = onread_buffer(s, onread, &cap)) || cap == 0)) {
             eddy__socket_destroy(s, -ENOBUFS, CALL_READ); /* no buffer to read into */
             return;
         }
         bool truncated = false;
-        ssize_t n =
-            socket_has(s, S_UNIX) ? read_unix(s, buf, cap, &truncated) : read(s->io.fd, buf, cap);
+        ssize_t n = !plain && socket_has(s, S_UNIX) ? read_unix(s, buf, cap, &truncated)
+                                                    : read(s->io.fd, buf, cap);
         if (n > 0) {
             s->bytes_read += (uint64_t)n;
             socket_touch(s);
-            if (onread)
+            if (plain)
+                emit_bytes(s, buf, (size_t)n);
+            else if (onread)
                 onread_deliver(s, onread, buf, (size_t)n);
             else
                 emit_data(s, buf, (size_t)n);
-            if (truncated) {
+            if (!plain && truncated) {
                 eddy__socket_destroy(s, -EMSGSIZE, CALL_READ);
                 return;
             }
@@ -174,6 +184,19 @@ static void socket_read(eddy_socket *s)
             eddy__socket_destroy(s, -errno, CALL_READ);
         return;
     }
+}
+
+static EDDY__NOINLINE void socket_read_general(eddy_socket *s)
+{
+    read_loop(s, s->rare && s->rare->onread.callback ? &s->rare->onread : NULL, false);
+}
+
+static void socket_read(eddy_socket *s)
+{
+    if (socket_has(s, S_UNIX | S_DECODING) || (s->rare && s->rare->onread.callback))
+        socket_read_general(s);
+    else
+        read_loop(s, NULL, true);
 }
 
 /* Readiness of a socket: reading is the hot path, so the dispatch lives with it (the

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/compiler.h"
 #include "net_internal.h"
 #include "sys.h"
 
@@ -346,33 +347,51 @@ static bool queue_write(eddy_socket *s, const void *data, size_t len, int send_f
 
 /* No buffer is that big: a length this large is a caller's bug (a negative length cast
  * to size_t), and copying it would overflow the request's size. */
+/* The largest write the queue takes (its byte counts must not overflow). */
+#define MAX_WRITE (SIZE_MAX / 2 - sizeof(struct write_req) - CHUNK_SIZE)
+
 static bool length_too_big(size_t len)
 {
-    return len > SIZE_MAX / 2 - sizeof(struct write_req) - CHUNK_SIZE;
+    return len > MAX_WRITE;
+}
+
+/* Every write that is not a direct send: validation, then the queue. Out of line so that
+ * eddy_socket_write's direct send saves no register for it. */
+static EDDY__NOINLINE bool write_general(eddy_socket *s, const void *data, size_t len,
+                                         eddy_write_cb cb, void *ctx)
+{
+    if (!s || (!data && len) || length_too_big(len))
+        return false;
+    return queue_write(s, data, len, -1, cb, ctx);
+}
+
+static EDDY__NOINLINE bool write_direct_short(eddy_socket *s, const void *data, size_t len,
+                                              ssize_t n)
+{
+    return queue_write_tried(s, data, len, -1, NULL, NULL, n < 0 && errno == EINTR ? NOT_SENT : n);
 }
 
 bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb, void *ctx)
 {
-    if (!s || (!data && len) || length_too_big(len))
-        return false;
     /* The hot path, the reply of a request-response exchange: a connected socket with
-     * nothing queued, no callback, the first write of this iteration. One send; anything
-     * else (a partial send, EAGAIN, an error) goes on in queue_write with what it got. */
-    uint32_t iteration = (uint32_t)s->io.loop->iteration;
-    if ((s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
+     * nothing queued, no callback, the first write of this iteration, 1 byte or more and
+     * not too big for the queue (one unsigned comparison: len - 1 wraps for 0). One
+     * send; anything else (a partial send, EAGAIN, an error) goes on in the queue with
+     * what it got. */
+    if (s && data && len - 1 < MAX_WRITE && !cb &&
+        (s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
             S_CONNECTED &&
-        !cb && len && !s->corked && s->direct_write_iteration != iteration &&
+        !s->corked && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
         eddy__queue_empty(&s->writes)) {
         ssize_t n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
-        if (n == (ssize_t)len) {
-            s->direct_write_iteration = iteration;
-            s->bytes_written += len;
-            socket_touch(s);
-            return s->queued < s->high_water_mark;
-        }
-        return queue_write_tried(s, data, len, -1, cb, ctx, n < 0 && errno == EINTR ? NOT_SENT : n);
+        if (n != (ssize_t)len)
+            return write_direct_short(s, data, len, n);
+        s->direct_write_iteration = (uint32_t)s->io.loop->iteration;
+        s->bytes_written += len;
+        socket_touch(s);
+        return s->queued < s->high_water_mark;
     }
-    return queue_write(s, data, len, -1, cb, ctx);
+    return write_general(s, data, len, cb, ctx);
 }
 
 bool eddy_socket_write_fd(eddy_socket *s, const void *data, size_t len, int fd, eddy_write_cb cb,
