@@ -23,9 +23,11 @@ MODE=${1:-table}
 
 # Ceilings for --check, in bytes of text + data on x86_64. The targets of issue 13 are
 # 40 KiB (full) and 16 KiB (minimal); the ceilings are the figures of today (README.md,
-# "Size"), so that nothing grows unnoticed while the targets are not met yet.
-FULL_MAX=${FULL_MAX:-57344}    # 56 KiB; target 40960
-MINIMAL_MAX=${MINIMAL_MAX:-36864} # 36 KiB; target 16384
+# "Size"), so that nothing grows unnoticed while the targets are not met yet. Raised once,
+# at the merge of the old-kernel fallbacks and the loop options (full 56.6 -> 58.1 KiB,
+# minimal 34.7 -> 36.3 KiB): lower them as the library shrinks, never raise them silently.
+FULL_MAX=${FULL_MAX:-60416}    # 59 KiB; target 40960
+MINIMAL_MAX=${MINIMAL_MAX:-38912} # 38 KiB; target 16384
 
 NICE="nice -n 10"
 

@@ -20,7 +20,9 @@ typedef enum {
     EDDY_RUN_NOWAIT   /* one iteration that never blocks */
 } eddy_run_mode;
 
-/* A new loop, or NULL when memory or a kernel resource (epoll fd, eventfd) is lacking.
+/* A new loop, or NULL when memory or a kernel resource (the epoll fd) is lacking. The
+ * wakeup descriptor of eddy_loop_post is made by the first post (with the loop itself on
+ * the poll and kqueue backends, whose registrations only the loop thread may change).
  * The same as eddy_loop_new_with(NULL): the defaults of eddy_loop_options. */
 eddy_loop *eddy_loop_new(void);
 
@@ -59,7 +61,8 @@ void eddy_loop_options_init(eddy_loop_options *opts);
 
 /* A new loop with these options (NULL: the defaults, as eddy_loop_new). NULL when a field
  * is out of its range (-EINVAL), memory is lacking (-ENOMEM), or the kernel refuses a
- * resource (the epoll fd, the eventfd: -EMFILE...); use eddy_loop_new_ex to learn which.
+ * resource (the epoll fd; the post wakeup on the poll and kqueue backends: -EMFILE...);
+ * use eddy_loop_new_ex to learn which.
  * The options are copied: opts may be released after the call. */
 eddy_loop *eddy_loop_new_with(const eddy_loop_options *opts);
 
@@ -92,9 +95,13 @@ uint64_t eddy_loop_now(const eddy_loop *loop);
 const char *eddy_loop_backend(const eddy_loop *loop);
 
 /* Runs fn(arg) on the loop's thread during a later iteration, once per call, in the order
- * of the calls. The only thread-safe eddy call. A pending post keeps the loop alive.
- * 0, -EINVAL (NULL loop or fn) or -ENOMEM. EDDY_NO_POST (eddy/config.h): -ENOSYS (after
- * the -EINVAL checks), and fn never runs. */
+ * of the calls. The only thread-safe eddy call, from any thread, also while the loop
+ * waits. A pending post keeps the loop alive. The first post of a loop makes its wakeup
+ * descriptor (an eventfd; a non-blocking, close-on-exec pipe where there is none): when
+ * two threads post first at once, one makes it. 0, -EINVAL (NULL loop or fn), -ENOMEM,
+ * or the negative errno that kept the wakeup from being made (-EMFILE, -ENFILE...): then
+ * nothing was queued, and a later post tries again. EDDY_NO_POST (eddy/config.h): -ENOSYS
+ * (after the -EINVAL checks), and fn never runs. */
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg);
 
 typedef struct eddy_timer eddy_timer;

@@ -15,6 +15,18 @@ void eddy__backend_free(eddy_loop *loop);
  * backend that applies changes later (in the call that waits) reports a rejection as a
  * fired entry with eddy__io_failure(err) as revents. */
 int eddy__backend_update(eddy_loop *loop, eddy__io *io);
+/* Registers io (not yet registered) for events at once, from any thread, also while the
+ * loop waits in another: for a wakeup descriptor made by the first eddy_loop_post. Only
+ * where EDDY__BACKEND_WATCH_ANY_THREAD is 1 (the epoll backend: epoll_ctl may run beside
+ * epoll_wait; poll's array and the kqueue backend's change list belong to the loop
+ * thread). Sets io->events and io->registered. 0 or -errno. */
+#if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID
+#define EDDY__BACKEND_WATCH_ANY_THREAD 1
+int eddy__backend_watch_now(eddy_loop *loop, eddy__io *io, unsigned events);
+#else
+#define EDDY__BACKEND_WATCH_ANY_THREAD 0
+#endif
+
 /* The call that applies changes, as named in an 'error' ("epoll_ctl"). */
 extern const char eddy__backend_update_call[];
 

@@ -8,6 +8,7 @@
 #if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID /* else this file is empty */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -43,6 +44,24 @@ static int events_resize(eddy_loop *loop, int cap)
     return 0;
 }
 
+/* Kernel trap: epoll_create1 came with Linux 2.6.27. An older kernel (or a seccomp
+ * sandbox that allows only the classic calls) answers ENOSYS, a libc emulating it EINVAL:
+ * there epoll_create (whose size is only checked to be positive) and FD_CLOEXEC apart. */
+static int epoll_open(void)
+{
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd >= 0 || (errno != ENOSYS && errno != EINVAL))
+        return fd;
+    fd = epoll_create(1);
+    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 int eddy__backend_init(eddy_loop *loop)
 {
     loop->backend = NULL;
@@ -53,7 +72,7 @@ int eddy__backend_init(eddy_loop *loop)
         return -ENOMEM;
     }
     eddy__backend_state *b = loop->backend;
-    b->epfd = epoll_create1(EPOLL_CLOEXEC);
+    b->epfd = epoll_open();
     if (b->epfd < 0) {
         int err = -errno;
         eddy__free(loop->fired);
@@ -62,6 +81,7 @@ int eddy__backend_init(eddy_loop *loop)
         loop->backend = NULL;
         return err;
     }
+    loop->backend_fd = b->epfd;
     return 0;
 }
 
@@ -158,6 +178,17 @@ int eddy__backend_poll(eddy_loop *loop, int timeout_ms)
      * is all that the steady state pays.) */
     if (n == b->cap)
         return events_full(loop, b);
+    return 0;
+}
+
+int eddy__backend_watch_now(eddy_loop *loop, eddy__io *io, unsigned events)
+{
+    /* epoll_ctl is safe against a concurrent epoll_wait on the same epoll fd: the wait
+     * sees the new descriptor, and returns at once if it is ready already. */
+    struct epoll_event ev = {.events = epoll_mask(events), .data.ptr = io};
+    if (epoll_ctl(loop->backend_fd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
+        return -errno;
+    io->events = io->registered = events;
     return 0;
 }
 

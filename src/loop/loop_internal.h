@@ -91,6 +91,8 @@ typedef struct {
 struct eddy_loop {
     uint64_t now_ns; /* monotonic, read at the start of each phase */
     eddy__backend_state *backend;
+    int backend_fd; /* epoll: the epoll fd, for eddy__backend_watch_now from any thread
+                     * (the state moves when its event array grows) */
     /* The eddy_loop_options it was made with, every field checked and set (no 0). */
     eddy_loop_options opts;
 
@@ -118,7 +120,7 @@ struct eddy_loop {
     eddy__queue posts;
     atomic_size_t posts_pending;
     atomic_int post_signaled;
-    int post_fd_read, post_fd_write; /* eventfd: the same fd twice */
+    int post_fd_read, post_fd_write; /* eventfd: the same fd twice; -1 until a post */
     eddy__io post_io;
     struct eddy_timer post_retry; /* registering post_io again after a failure */
 
@@ -251,6 +253,9 @@ typedef struct eddy__post {
 } eddy__post;
 void eddy__post_embedded(eddy_loop *loop, eddy__post *p);
 int eddy__post_init(eddy_loop *loop);
+/* Makes the wakeup descriptor now if no post made it yet, for an owner whose posts must
+ * not fail later (eddy__post_embedded). Thread-safe. 0 or -errno. */
+int eddy__post_prepare(eddy_loop *loop);
 void eddy__post_free(eddy_loop *loop);
 bool eddy__post_alive(eddy_loop *loop);
 

@@ -1,20 +1,27 @@
 /* eddy_loop_post: the one thread-safe call. Posts are queued under a mutex and the loop
  * is woken through an eventfd (a pipe where there is no eventfd). Only the first post
- * after the loop drained the queue writes to the fd: a burst of posts costs one wakeup. */
+ * after the loop drained the queue writes to the fd: a burst of posts costs one wakeup.
+ *
+ * The wakeup descriptor is made by the first post, not with the loop: most loops never
+ * post, and firmware counts its descriptors. The first post may come from any thread
+ * while the loop waits, so the descriptor is registered with the backend at once by the
+ * posting thread (eddy__backend_watch_now), under the post lock: of two threads posting
+ * first at the same time, one makes it and the other finds it made. A backend that only
+ * the loop thread may change (poll, kqueue) gets the descriptor with the loop, as
+ * before. The loop thread reads the descriptor only after its event arrived, which the
+ * kernel orders after the registration. */
 /* Feature macros before any header, so that a build without -D flags sees the POSIX and
  * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/eventfd.h>
-#endif
 
+#include "backend.h"
 #include "common/alloc.h"
 #include "loop_internal.h"
+#include "wakeup.h"
 
 /* EDDY_NO_POST (eddy/config.h): eddy_loop_post fails with -ENOSYS. The wakeup itself
  * stays while the resolver needs it (its workers post their results); without both, a
@@ -87,39 +94,59 @@ static void post_drain(eddy__io *io, unsigned revents)
     }
 }
 
-int eddy__post_init(eddy_loop *loop)
+/* Makes the wakeup descriptor and registers it: with the post lock held, or on the loop
+ * thread before any other thread can post. 0 or -errno (and no descriptor). */
+static int post_wakeup_open(eddy_loop *loop)
 {
     int fds[2];
-#ifdef __linux__
-    fds[0] = fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fds[0] < 0)
-        return -errno;
+    int err = eddy__wakeup_open(fds);
+    if (err < 0)
+        return err;
+    /* Not a handle: an idle loop with nothing posted may end. */
+    eddy__io_init(&loop->post_io, loop, fds[0], post_drain);
+#if EDDY__BACKEND_WATCH_ANY_THREAD
+    err = eddy__backend_watch_now(loop, &loop->post_io, EDDY__READABLE);
+    if (err < 0) {
+        loop->post_io.fd = -1;
+        eddy__wakeup_close(fds[0], fds[1]);
+        return err;
+    }
 #else
-    if (pipe(fds) < 0)
-        return -errno;
-    for (int i = 0; i < 2; i++) {
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-    }
+    eddy__io_start(&loop->post_io, EDDY__READABLE);
 #endif
-    int err = pthread_mutex_init(&loop->post_lock, NULL);
-    if (err) {
-        close(fds[0]);
-        if (fds[1] != fds[0])
-            close(fds[1]);
-        return -err;
-    }
     loop->post_fd_read = fds[0];
     loop->post_fd_write = fds[1];
+    return 0;
+}
+
+int eddy__post_init(eddy_loop *loop)
+{
+    int err = pthread_mutex_init(&loop->post_lock, NULL);
+    if (err)
+        return -err;
+    loop->post_fd_read = loop->post_fd_write = -1;
+    eddy__io_init(&loop->post_io, loop, -1, post_drain);
     eddy__queue_init(&loop->posts);
     atomic_init(&loop->posts_pending, 0);
     atomic_init(&loop->post_signaled, 0);
-    /* Not a handle: an idle loop with nothing posted may end. */
-    eddy__io_init(&loop->post_io, loop, fds[0], post_drain);
     eddy__timer_init(&loop->post_retry, loop);
     eddy__timer_set_ref(&loop->post_retry, false);
-    eddy__io_start(&loop->post_io, EDDY__READABLE);
+#if !EDDY__BACKEND_WATCH_ANY_THREAD
+    err = post_wakeup_open(loop);
+    if (err < 0) {
+        pthread_mutex_destroy(&loop->post_lock);
+        return err;
+    }
+#endif
     return 0;
+}
+
+int eddy__post_prepare(eddy_loop *loop)
+{
+    pthread_mutex_lock(&loop->post_lock);
+    int err = loop->post_fd_read >= 0 ? 0 : post_wakeup_open(loop);
+    pthread_mutex_unlock(&loop->post_lock);
+    return err;
 }
 
 void eddy__post_free(eddy_loop *loop)
@@ -133,9 +160,8 @@ void eddy__post_free(eddy_loop *loop)
             eddy__free(p);
     }
     pthread_mutex_destroy(&loop->post_lock);
-    close(loop->post_fd_read);
-    if (loop->post_fd_write != loop->post_fd_read)
-        close(loop->post_fd_write);
+    if (loop->post_fd_read >= 0)
+        eddy__wakeup_close(loop->post_fd_read, loop->post_fd_write);
 }
 
 bool eddy__post_alive(eddy_loop *loop)
@@ -145,7 +171,7 @@ bool eddy__post_alive(eddy_loop *loop)
 #endif
 
 #ifndef EDDY__NO_WAKEUP
-static void post_enqueue(eddy_loop *loop, eddy__post *p);
+static int post_enqueue(eddy_loop *loop, eddy__post *p);
 #endif
 
 int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
@@ -162,8 +188,10 @@ int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
     p->fn = fn;
     p->arg = arg;
     p->owned = true;
-    post_enqueue(loop, p);
-    return 0;
+    int err = post_enqueue(loop, p);
+    if (err < 0)
+        eddy__free(p);
+    return err;
 #endif
 }
 
@@ -171,12 +199,21 @@ int eddy_loop_post(eddy_loop *loop, void (*fn)(void *arg), void *arg)
 void eddy__post_embedded(eddy_loop *loop, eddy__post *p)
 {
     p->owned = false;
-    post_enqueue(loop, p);
+    /* The owner called eddy__post_prepare before it could post: this cannot fail. */
+    (void)post_enqueue(loop, p);
 }
 
-static void post_enqueue(eddy_loop *loop, eddy__post *p)
+static int post_enqueue(eddy_loop *loop, eddy__post *p)
 {
     pthread_mutex_lock(&loop->post_lock);
+    if (loop->post_fd_read < 0) {
+        int err = post_wakeup_open(loop);
+        if (err < 0) {
+            pthread_mutex_unlock(&loop->post_lock);
+            return err;
+        }
+    }
+    int wake_fd = loop->post_fd_write;
     eddy__queue_insert_tail(&loop->posts, &p->node);
     atomic_fetch_add(&loop->posts_pending, 1);
     bool wake = atomic_exchange(&loop->post_signaled, 1) == 0;
@@ -185,9 +222,10 @@ static void post_enqueue(eddy_loop *loop, eddy__post *p)
         uint64_t one = 1;
         ssize_t n;
         do
-            n = write(loop->post_fd_write, &one, sizeof one);
+            n = write(wake_fd, &one, sizeof one);
         while (n < 0 && errno == EINTR);
         /* EAGAIN: the counter or pipe is full, so the loop is already due to wake. */
     }
+    return 0;
 }
 #endif

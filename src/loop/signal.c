@@ -34,12 +34,10 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/eventfd.h>
-#endif
 
 #include "common/alloc.h"
 #include "loop_internal.h"
+#include "wakeup.h"
 
 enum { MAX_SIGNUM = 64 }; /* bit signum - 1 of a 64-bit mask */
 
@@ -210,22 +208,6 @@ static void signals_dispatch(eddy__io *io, unsigned revents)
     }
 }
 
-static int make_wake_fds(int fds[2])
-{
-#ifdef __linux__
-    fds[0] = fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    return fds[0] < 0 ? -errno : 0;
-#else
-    if (pipe(fds) < 0)
-        return -errno;
-    for (int i = 0; i < 2; i++) {
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-    }
-    return 0;
-#endif
-}
-
 /* The loop's signal state, made with its first watcher and kept until eddy_loop_free
  * (a program that watches once tends to watch again). The wakeup descriptor is not a
  * handle: the watchers are. */
@@ -239,7 +221,7 @@ static int signals_get(eddy_loop *loop, struct eddy__signals **out)
     if (!st)
         return -ENOMEM;
     int fds[2];
-    int err = make_wake_fds(fds);
+    int err = eddy__wakeup_open(fds);
     if (err < 0) {
         eddy__free(st);
         return err;

@@ -341,6 +341,12 @@ struct eddy__lookup_req *eddy__lookup_start(eddy_loop *loop, const char *host, i
                                             bool addrconfig, eddy__lookup_cb cb, void *owner,
                                             int *err)
 {
+    /* The workers' answers come back by a post that must not fail: its wakeup first. */
+    int perr = eddy__post_prepare(loop);
+    if (perr < 0) {
+        *err = perr;
+        return NULL;
+    }
     struct resolver *r = resolver_get(loop);
     size_t n = strlen(host);
     struct eddy__lookup_req *req = r ? eddy__calloc(1, sizeof *req + n + 1) : NULL;

@@ -26,7 +26,7 @@
 enum {
     DEFAULT_BACKLOG = 511,
     ACCEPTS_PER_WAKEUP = 64, /* a flood of connections cannot starve the other fds */
-    EMFILE_RETRY_MS = 100,
+    ACCEPT_RETRY_MS = 100,   /* out of descriptors or memory: accept again after this */
 };
 
 struct eddy_server {
@@ -48,6 +48,7 @@ struct eddy_server {
     eddy__sockaddr listen_addr; /* what a failed listen used, for its 'error' */
     socklen_t listen_addr_len;
     int reserve_fd;  /* spent to shed a connection when out of descriptors */
+    bool no_accept4; /* the kernel has no accept4 (eddy__sys_accept learnt it) */
     char *unix_path; /* unlinked on close, as Node does */
     eddy__sockaddr bound;
     socklen_t bound_len;
@@ -99,6 +100,7 @@ static void sync_ref(eddy_server *s)
 
 static void server_close(eddy_server *s);
 static void take_reserve(eddy_server *s);
+static void server_fail(eddy_server *s, int err, const char *syscall);
 
 static void server_diagnostic(const eddy_diagnostic *d, void *ctx)
 {
@@ -521,6 +523,16 @@ static void accept_retry_fire(void *arg)
         eddy__io_start(&s->io, EDDY__READABLE);
 }
 
+/* Stops watching the listening socket for a moment: for an accept that fails with the
+ * connection still pending (out of descriptors, of kernel memory), where the readiness
+ * stays on and an immediate retry would spin. */
+static void pause_accepting(eddy_server *s)
+{
+    eddy__io_stop(&s->io, EDDY__READABLE);
+    if (eddy__timer_start(&s->accept_retry, ACCEPT_RETRY_MS * 1000000u, accept_retry_fire, s) < 0)
+        server_fail(s, -ENOMEM, "accept"); /* no retry possible: never a silent stop */
+}
+
 /* Out of descriptors (EMFILE/ENFILE) with a connection pending: the readiness stays
  * on (level-triggered), so ignoring it would spin, and waiting would leave the client
  * hanging. Free the reserve descriptor, accept the pending connections and close them
@@ -540,8 +552,7 @@ static void shed_connection(eddy_server *s)
         if (s->reserve_fd >= 0)
             return;
     }
-    eddy__io_stop(&s->io, EDDY__READABLE);
-    eddy__timer_start(&s->accept_retry, EMFILE_RETRY_MS * 1000000u, accept_retry_fire, s);
+    pause_accepting(s);
 }
 
 /* An error of the listening socket itself: 'error', then the server closes ('close'
@@ -600,12 +611,23 @@ static void server_on_io(eddy__io *io, unsigned revents)
     for (int i = 0; i < ACCEPTS_PER_WAKEUP && listening(s); i++) {
         eddy__sockaddr peer;
         socklen_t len = sizeof peer;
-        int fd = eddy__sys_accept(s->io.fd, &peer.sa, &len);
+        int fd = eddy__sys_accept(s->io.fd, &peer.sa, &len, &s->no_accept4);
         if (fd < 0) {
             switch (errno) {
             case EINTR:
             case ECONNABORTED: /* the client gave up before we accepted */
+            /* Linux hands a pending connection's network error to accept, which has
+             * consumed that connection: go on with the next (accept(2), "Error handling") */
             case EPROTO:
+            case ENETDOWN:
+            case ENETUNREACH:
+            case EHOSTUNREACH:
+            case EHOSTDOWN:
+            case ENOPROTOOPT:
+#ifdef ENONET
+            case ENONET:
+#endif
+            case EPERM: /* a firewall rule refused this connection */
                 continue;
             case EMFILE:
             case ENFILE:
@@ -615,10 +637,14 @@ static void server_on_io(eddy__io *io, unsigned revents)
 #if EAGAIN != EWOULDBLOCK
             case EWOULDBLOCK:
 #endif
-            case ENOBUFS: /* the kernel is short of memory: the next wakeup retries */
-            case ENOMEM:
                 return;
-            default: /* the listening socket itself is broken (EBADF, EINVAL...) */
+            case ENOBUFS: /* the kernel is short of memory: the connection is still there */
+            case ENOMEM:
+                /* Level-triggered readiness stays on: returning would spin until memory
+                 * is back. Stop watching and try again in a moment instead. */
+                pause_accepting(s);
+                return;
+            default: /* the listening socket itself is broken (EBADF, EINVAL, ENOSYS...) */
                 server_fail(s, -errno, "accept");
                 return;
             }

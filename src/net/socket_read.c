@@ -108,7 +108,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
         return n;
     if (msg.msg_flags & MSG_CTRUNC)
         *truncated = true;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = eddy__sys_cmsg_next(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
             continue;
         size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
