@@ -1031,8 +1031,10 @@ Test(socket, server_pause_on_connect_option_starts_accepted_sockets_paused)
 
 /* ---- idle timeout ---------------------------------------------------------------- */
 
-/* Reads re-arm the timer: the conn writes every 20 ms for 400 ms, the client's timeout is
- * 150 ms, so it fires only once the conn has gone quiet (node: same, one 'timeout'). */
+/* Reads re-arm the timer: the conn writes every 20 ms for 600 ms, the client's timeout is
+ * 300 ms, so it fires only once the conn has gone quiet (node: same, one 'timeout'). The
+ * timeout is 15 ticks long so that a loaded machine (CI runs suites side by side) can stall
+ * the ticker for a while without a false 'timeout'; 30 ticks still outlast it twice. */
 struct rearm {
     eddy_loop *loop;
     eddy_socket *conn, *client;
@@ -1045,7 +1047,7 @@ struct rearm {
 static void rearm_tick(void *arg)
 {
     struct rearm *r = arg;
-    if (++r->ticks == 20) {
+    if (++r->ticks == 30) {
         eddy_clear_timer(r->ticker);
         return;
     }
@@ -1063,7 +1065,7 @@ static void rearm_timeout(const eddy_event *ev, void *ctx)
 static void rearm_client_connects(const eddy_event *ev, void *ctx)
 {
     struct rearm *r = ctx;
-    eddy_socket_set_timeout(ev->target, 150, NULL, NULL);
+    eddy_socket_set_timeout(ev->target, 300, NULL, NULL);
     eddy_on(eddy_emitter_of(ev->target), "timeout", rearm_timeout, r);
 }
 
@@ -1090,7 +1092,7 @@ Test(socket, reads_rearm_the_idle_timeout)
     net_pair_start(&p, NULL);
     assert_pair_ends(&p, 10000);
     cr_assert_eq(r.timeouts, 1);
-    cr_assert_eq(r.ticks_at_timeout, 20, "'timeout' fired while data was arriving");
+    cr_assert_eq(r.ticks_at_timeout, 30, "'timeout' fired while data was arriving");
     assert_all_released(p.loop, p.fds_before);
 }
 
