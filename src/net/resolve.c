@@ -27,6 +27,22 @@
 #include "common/alloc.h"
 #include "net_internal.h"
 
+/* A request for host, with its copy of the name; NULL on -ENOMEM. */
+static struct eddy__lookup_req *lookup_req_new(const char *host, int family, bool addrconfig,
+                                               eddy__lookup_cb cb, void *owner)
+{
+    size_t n = strlen(host);
+    struct eddy__lookup_req *req = eddy__calloc(1, sizeof *req + n + 1);
+    if (!req)
+        return NULL;
+    memcpy(req->host, host, n + 1);
+    req->family = family;
+    req->addrconfig = addrconfig;
+    req->cb = cb;
+    req->owner = owner;
+    return req;
+}
+
 #ifdef EDDY_NO_RESOLVER
 #include <arpa/inet.h>
 
@@ -58,19 +74,13 @@ struct eddy__lookup_req *eddy__lookup_start(eddy_loop *loop, const char *host, i
                                             bool addrconfig, eddy__lookup_cb cb, void *owner,
                                             int *err)
 {
-    size_t n = strlen(host);
     struct local_lookup *l = eddy__calloc(1, sizeof *l);
-    struct eddy__lookup_req *req = l ? eddy__calloc(1, sizeof *req + n + 1) : NULL;
+    struct eddy__lookup_req *req = l ? lookup_req_new(host, family, addrconfig, cb, owner) : NULL;
     if (!req) {
         eddy__free(l);
         *err = -ENOMEM;
         return NULL;
     }
-    memcpy(req->host, host, n + 1);
-    req->family = family;
-    req->addrconfig = addrconfig;
-    req->cb = cb;
-    req->owner = owner;
     req->err = EDDY_ENOTFOUND;
     if (family != 6 && strcmp(host, "localhost") == 0) {
         req->addrs = eddy__calloc(1, sizeof *req->addrs);
@@ -348,17 +358,11 @@ struct eddy__lookup_req *eddy__lookup_start(eddy_loop *loop, const char *host, i
         return NULL;
     }
     struct resolver *r = resolver_get(loop);
-    size_t n = strlen(host);
-    struct eddy__lookup_req *req = r ? eddy__calloc(1, sizeof *req + n + 1) : NULL;
+    struct eddy__lookup_req *req = r ? lookup_req_new(host, family, addrconfig, cb, owner) : NULL;
     if (!req) {
         *err = -ENOMEM;
         return NULL;
     }
-    memcpy(req->host, host, n + 1);
-    req->family = family;
-    req->addrconfig = addrconfig;
-    req->cb = cb;
-    req->owner = owner;
     pthread_mutex_lock(&r->lock);
     int e = 0;
     if (r->idle == 0 && r->workers < MAX_WORKERS)
