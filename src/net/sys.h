@@ -91,10 +91,22 @@ static inline int eddy__sys_socket(int family)
         return eddy__sys_setup_or_close(fd, eddy__sys_nosigpipe(fd));
     if (errno != EINVAL)
         return -1;
-        /* EINVAL: the type bits are unknown here, or the family is; the plain call tells. */
+    /* EINVAL: the type bits are unknown here, or the family is; the plain call tells. */
 #endif
     fd = socket(family, SOCK_STREAM, 0);
     return fd < 0 ? -1 : eddy__sys_setup_or_close(fd, eddy__sys_setup_fd(fd));
+}
+
+/* An accepted descriptor whose setup (err) failed is closed and reported like a
+ * connection that went away before it was accepted: c, or -1 with errno ECONNABORTED. */
+static inline int eddy__sys_accepted(int c, int err)
+{
+    if (err < 0) {
+        close(c);
+        errno = ECONNABORTED;
+        return -1;
+    }
+    return c;
 }
 
 /* accept(2), the new fd non-blocking and close-on-exec: the fd or -1 (errno). The
@@ -102,19 +114,11 @@ static inline int eddy__sys_socket(int family)
  * known to be missing it is not tried again. */
 static inline int eddy__sys_accept(int fd, struct sockaddr *sa, socklen_t *len, bool *no_accept4)
 {
-    int c;
 #ifdef SOCK_NONBLOCK
     if (!*no_accept4) {
-        c = accept4(fd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c >= 0) {
-            int err = eddy__sys_nosigpipe(c);
-            if (err < 0) {
-                close(c);
-                errno = ECONNABORTED; /* like a connection gone before it was accepted */
-                return -1;
-            }
-            return c;
-        }
+        int c = accept4(fd, sa, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c >= 0)
+            return eddy__sys_accepted(c, eddy__sys_nosigpipe(c));
         if (errno != ENOSYS && errno != EINVAL)
             return -1;
         /* ENOSYS: no accept4. EINVAL: the flags are refused, or the socket does not
@@ -123,22 +127,13 @@ static inline int eddy__sys_accept(int fd, struct sockaddr *sa, socklen_t *len, 
         if (c < 0 && errno == EINVAL)
             return -1;
         *no_accept4 = true;
-    } else {
-        c = accept(fd, sa, len);
+        return c < 0 ? -1 : eddy__sys_accepted(c, eddy__sys_setup_fd(c));
     }
 #else
     (void)no_accept4;
-    c = accept(fd, sa, len);
 #endif
-    if (c >= 0) {
-        int err = eddy__sys_setup_fd(c);
-        if (err < 0) {
-            close(c);
-            errno = ECONNABORTED;
-            return -1;
-        }
-    }
-    return c;
+    int c = accept(fd, sa, len);
+    return c < 0 ? -1 : eddy__sys_accepted(c, eddy__sys_setup_fd(c));
 }
 
 /* The control message after c, or NULL: CMSG_NXTHDR written out, because glibc's macro
