@@ -113,3 +113,28 @@ Test(allocator, post_returns_enomem)
     restore_allocator();
     cr_assert_eq(eddy_loop_free(loop), 0);
 }
+
+/* A socket's decoder and keep-alive delay live in its on-demand part: the calls that make
+ * it report -ENOMEM and change nothing; bytes and delays under 1 s need no allocation. */
+Test(allocator, set_encoding_and_keep_alive_delay_report_enomem_and_change_nothing)
+{
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket *s = eddy_socket_new(loop, NULL);
+    cr_assert_not_null(s);
+    use_counting_allocator(1);
+    cr_assert_eq(eddy_socket_set_encoding(s, EDDY_ENC_BUFFER), 0, "bytes: nothing to make");
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 999), 0, "under 1 s: nothing to keep");
+    cr_assert_eq(counter.calls, 0);
+    counter.fail_at = counter.calls + 1;
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 5000), -ENOMEM);
+    counter.fail_at = counter.calls + 1;
+    cr_assert_eq(eddy_socket_set_encoding(s, EDDY_ENC_UTF8), -ENOMEM);
+    counter.fail_at = 0;
+    cr_assert_eq(eddy_socket_set_encoding(s, EDDY_ENC_UTF8), 0, "made once memory is back");
+    cr_assert_eq(eddy_socket_set_keep_alive(s, true, 5000), 0, "the same part holds the delay");
+    cr_assert_eq(counter.live, 1, "one on-demand part for both");
+    restore_allocator();
+    eddy_socket_destroy(s);
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}

@@ -1271,6 +1271,47 @@ Test(socket, addresses_and_byte_counts_are_still_readable_in_close)
     assert_all_released(p.loop, p.fds_before);
 }
 
+/* The local address is not kept per connection: it is asked of the kernel, also in
+ * 'close' after the peer reset the connection (the fd stays open until 'close' ran). The
+ * remote one is cached, since the kernel forgets it with the reset. */
+static void reset_client_connects(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    eddy_socket_reset_and_destroy(ev->target);
+}
+
+static void reset_client_ready(net_pair *p)
+{
+    eddy_on(eddy_emitter_of(p->client), "connect", reset_client_connects, NULL);
+}
+
+static void reset_conn_ready(net_pair *p, eddy_socket *conn)
+{
+    eddy_on(eddy_emitter_of(conn), "close", ic_conn_close, p->user);
+}
+
+Test(socket, addresses_are_readable_in_close_after_the_peer_reset)
+{
+    struct inclose c = {.rc = {1, 1, 1, 1}};
+    net_pair p = {.client_ready = reset_client_ready,
+                  .conn_ready = reset_conn_ready,
+                  .user = &c,
+                  .client_events = "close",
+                  .conn_events = "end close error"};
+    net_pair_start(&p, NULL);
+    assert_pair_ends(&p, 10000);
+    cr_assert(strstr(p.slog.text, "conn:error(ECONNRESET") || strstr(p.slog.text, "conn:end"),
+              "the connection saw the reset: %s", p.slog.text);
+    cr_assert_eq(c.rc[2], 0, "eddy_socket_address in 'close' after a reset");
+    cr_assert_eq(c.rc[3], 0, "eddy_socket_remote_address in 'close' after a reset");
+    cr_assert_str_eq(c.sl.family, "IPv4");
+    cr_assert_str_eq(c.sl.address, "127.0.0.1");
+    cr_assert_eq(c.sl.port, p.port);
+    cr_assert_str_eq(c.sr.address, "127.0.0.1");
+    cr_assert_gt(c.sr.port, 0);
+    assert_all_released(p.loop, p.fds_before);
+}
+
 /* ---- ref / unref ------------------------------------------------------------------ */
 
 struct unref {

@@ -391,15 +391,19 @@ int eddy_socket_set_timeout(eddy_socket *s, uint64_t ms, eddy_listener on_timeou
 /* TCP_NODELAY and SO_KEEPALIVE (with TCP_KEEPIDLE from initial_delay_ms in whole seconds,
  * truncated as Node does; under 1000 ms the system's default delay stands). Before
  * connect, remembered and applied once connected. 0 (also on a destroyed socket, where
- * they do nothing), -EINVAL for NULL, or the setsockopt error. */
+ * they do nothing), -EINVAL for NULL, the setsockopt error, or (set_keep_alive with a
+ * delay of 1000 ms or more, which the socket keeps apart from its common state) -ENOMEM,
+ * and then nothing is changed. */
 int eddy_socket_set_no_delay(eddy_socket *s, bool no_delay);
 int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_delay_ms);
 
 /* 'data' delivers text in that encoding from now on (EDDY_ENC_BUFFER: bytes again). Text
  * is NUL-terminated and never splits a character or base64 quantum across events. Takes
- * effect at the next read, with a fresh decoder (Node's setEncoding). 0, or -EINVAL for
- * NULL or a value that is not an eddy_encoding. EDDY_NO_ENCODINGS: -ENOSYS for every
- * encoding but EDDY_ENC_BUFFER (0). */
+ * effect at the next read, with a fresh decoder (Node's setEncoding). 0, -EINVAL for
+ * NULL or a value that is not an eddy_encoding, or -ENOMEM when the decoder (kept apart
+ * from the socket's common state, made by the first text encoding) cannot be allocated:
+ * then nothing changes. EDDY_NO_ENCODINGS: -ENOSYS for every encoding but
+ * EDDY_ENC_BUFFER (0). */
 int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc);
 
 /* The encoding named as Node names them, ASCII case-insensitive: "utf8", "utf-8", "ascii",
@@ -413,9 +417,12 @@ size_t eddy_socket_buffer_size(const eddy_socket *s);
 
 /* The peer's and our own address into *out; still readable in 'close'. 0, -EINVAL for
  * NULL, -ENOTCONN when there is none: the peer's until 'connect' (Node: undefined while
- * connecting, and after a failed connect), our own before a connect began. A UNIX
- * socket's come from the kernel while it is open (getpeername/getsockname errors are
- * returned as they are). No event follows. */
+ * connecting, and after a failed connect), our own before a connect began. Our own
+ * address is asked of the kernel at each call (getsockname: the fd stays open until
+ * 'close' has been emitted); the peer's IP address is kept from the connect or accept,
+ * because a reset connection no longer has it. A UNIX socket's come from the kernel
+ * while it is open (getpeername/getsockname errors are returned as they are). No event
+ * follows. */
 int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out);
 int eddy_socket_address(const eddy_socket *s, eddy_address *out);
 

@@ -1,17 +1,18 @@
 /* The EventEmitter: Node's semantics, with the library's own events dispatched by id.
  *
- * Layout. struct eddy_emitter (emitter_struct.h) is 40 bytes of plain data embedded in
+ * Layout. struct eddy_emitter (emitter_struct.h) is 24 bytes of plain data embedded in
  * every server and socket; eddy__emitter_init never allocates, and an emitter that never
  * had a listener owns nothing on the heap. The first eddy_on allocates the table below
- * (104 bytes on LP64), which lives until the emitter is disposed of:
+ * (a 72-byte header on LP64), which lives until the emitter is disposed of:
  *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array of
- *     24-byte entries, grouped by id: group `id` is items[start[id] .. start[id + 1]).
- *     A socket with its usual four listeners thus costs two allocations, 104 + 96 bytes
- *     (one list per event would take a 192-byte table of {pointer, length, capacity} and
- *     an allocation per event used), and an emit finds its group with two loads, no
- *     string comparison. Adding to a group shifts the groups after it, which is cheap at
- *     these sizes and happens when listeners are added, never when events are emitted.
- *     The array grows 4, 8, 16... entries and is not shrunk.
+ *     24-byte entries at the end of the table's own block, grouped by id: group `id` is
+ *     items[start[id] .. start[id + 1]). A socket with two listeners thus costs one
+ *     120-byte allocation (one list per event would take a 192-byte table of {pointer,
+ *     length, capacity} and an allocation per event used), and an emit finds its group
+ *     with two loads, no string comparison. Adding to a group shifts the groups after it,
+ *     which is cheap at these sizes and happens when listeners are added, never when
+ *     events are emitted. The block grows (realloc) to 4, 8, 16... entries and is not
+ *     shrunk; since it moves, no pointer to it is kept across a listener call.
  *   - user events (any other name) are a small array of records {hash, name copy,
  *     listeners}. A name is hashed once per call and compared with strcmp only against a
  *     record of the same hash, so a call does at most one string comparison (plus the
@@ -56,10 +57,12 @@
 
 #define BUILTIN_COUNT ((unsigned)EDDY__EV_BUILTIN_COUNT)
 _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 16 bits");
+
 #define DEFAULT_MAX_LISTENERS 10u
 #define MAX_LISTENERS_LIMIT ((1u << 28) - 1) /* the width of eddy_emitter.max_listeners */
-/* Most sockets carry a handful of built-in listeners; start there to avoid regrowing. */
-#define BUILTIN_INITIAL_CAP 4u
+/* Room for two built-in listeners in a new table ('data' and one more): the table of an
+ * idle connection is then one 120-byte block on LP64. A socket with more grows to 4, 8... */
+#define BUILTIN_INITIAL_CAP 2u
 #define BUILTIN_MAX UINT16_MAX
 #define USER_INITIAL_CAP 2u
 
@@ -110,21 +113,26 @@ struct frame {
     uint32_t gen;
 };
 
+/* One allocation with the built-in listeners after it: a socket's table and its first
+ * two listeners are one 120-byte block on LP64. It moves when it grows (realloc), so
+ * nothing keeps a pointer to it across a listener call: e->table is read again. */
 struct eddy__emitter_table {
-    struct listener *items; /* built-in listeners, grouped by id */
+    struct frame *frames; /* innermost first */
+    struct user_event **users;
+    uint32_t n_users;
+    uint32_t cap_users;
+    uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
+    uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
+    uint16_t cap;        /* room in items[] (at most BUILTIN_MAX) */
     /* 16 bits: the table is per socket, and a server holds thousands of sockets; the
      * built-in events of one emitter hold at most BUILTIN_MAX listeners in all. */
     uint16_t start[EDDY__EV_BUILTIN_COUNT + 1];
-    uint32_t cap;
-    uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
-    uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
-    uint16_t warned;     /* built-in ids that printed the max-listeners warning */
-    bool sweep;          /* a user event may have been left empty during an emit */
-    uint32_t n_users;
-    uint32_t cap_users;
-    struct user_event **users;
-    struct frame *frames; /* innermost first */
+    uint16_t warned; /* built-in ids that printed the max-listeners warning */
+    bool sweep;      /* a user event may have been left empty during an emit */
+    struct listener items[]; /* built-in listeners, grouped by id */
 };
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy__emitter_table) == 72,
+               "the header is 72 bytes on LP64: a new table is 72 + 2 x 24 = 120 bytes");
 
 /* ---- names ---------------------------------------------------------------------- */
 
@@ -193,8 +201,7 @@ static inline struct listener *list_items(const struct eddy__emitter_table *t, u
 {
     if (ref < BUILTIN_COUNT) {
         *len = t->start[ref + 1] - t->start[ref];
-        /* No arithmetic on a NULL array: UBSan rightly rejects even NULL + 0. */
-        return t->items ? t->items + t->start[ref] : NULL;
+        return (struct listener *)t->items + t->start[ref];
     }
     const struct user_event *u = t->users[ref - BUILTIN_COUNT];
     *len = u->len;
@@ -213,40 +220,50 @@ static size_t live_count(const struct eddy__emitter_table *t, unsigned ref)
     return live;
 }
 
-/* Makes room for one more listener in the list, so that the insertion cannot fail. */
-static int list_reserve(struct eddy__emitter_table *t, unsigned ref)
+/* The next capacity of a full list, or 0 when it cannot grow. */
+static uint32_t next_cap(uint32_t cap, uint32_t limit)
 {
-    struct listener **items;
-    uint32_t *cap, len, initial;
-    if (ref < BUILTIN_COUNT) {
-        items = &t->items;
-        cap = &t->cap;
-        len = t->start[BUILTIN_COUNT];
-        initial = BUILTIN_INITIAL_CAP;
-    } else {
-        struct user_event *u = t->users[ref - BUILTIN_COUNT];
-        items = &u->items;
-        cap = &u->cap;
-        len = u->len;
-        initial = USER_INITIAL_CAP;
-    }
-    if (len < *cap)
+    if (cap >= limit)
         return 0;
-    uint32_t limit = ref < BUILTIN_COUNT ? BUILTIN_MAX : UINT32_MAX / 2;
-    if (*cap >= limit)
-        return -ENOMEM;
-    uint32_t ncap = *cap ? *cap * 2 : initial;
+    uint32_t ncap = cap * 2;
     if (ncap > limit)
         ncap = limit;
 #if SIZE_MAX <= UINT32_MAX /* only there can the byte count overflow */
-    if (ncap > SIZE_MAX / sizeof **items)
-        return -ENOMEM;
+    if (ncap > (SIZE_MAX - sizeof(struct eddy__emitter_table)) / sizeof(struct listener))
+        return 0;
 #endif
-    struct listener *grown = eddy__realloc(*items, (size_t)ncap * sizeof **items);
+    return ncap;
+}
+
+/* Makes room for one more listener in the list, so that the insertion cannot fail. The
+ * table may move: e->table is the table afterwards. */
+static int list_reserve(eddy_emitter *e, unsigned ref)
+{
+    struct eddy__emitter_table *t = e->table;
+    if (ref < BUILTIN_COUNT) {
+        if (t->start[BUILTIN_COUNT] < t->cap)
+            return 0;
+        uint32_t ncap = next_cap(t->cap, BUILTIN_MAX);
+        if (!ncap)
+            return -ENOMEM;
+        t = eddy__realloc(t, sizeof *t + (size_t)ncap * sizeof *t->items);
+        if (!t)
+            return -ENOMEM;
+        t->cap = (uint16_t)ncap;
+        e->table = t;
+        return 0;
+    }
+    struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    if (u->len < u->cap)
+        return 0;
+    uint32_t ncap = u->cap ? next_cap(u->cap, UINT32_MAX / 2) : USER_INITIAL_CAP;
+    if (!ncap)
+        return -ENOMEM;
+    struct listener *grown = eddy__realloc(u->items, (size_t)ncap * sizeof *u->items);
     if (!grown)
         return -ENOMEM;
-    *items = grown;
-    *cap = ncap;
+    u->items = grown;
+    u->cap = ncap;
     return 0;
 }
 
@@ -365,7 +382,6 @@ static void table_destroy(struct eddy__emitter_table *t)
     for (uint32_t i = 0; i < t->n_users; i++)
         user_destroy(t->users[i]);
     eddy__free(t->users);
-    eddy__free(t->items);
     eddy__free(t);
 }
 
@@ -411,13 +427,26 @@ void eddy_diagnostic_print(const eddy_diagnostic *d)
         eddy__text_to_stderr(d->text);
 }
 
+/* eddy_emitter_new's emitter: the context of its diagnostic hook has to live somewhere,
+ * and only a standalone emitter has one (an embedded emitter's hook gets the emitter,
+ * that is its owner). */
+struct standalone_emitter {
+    eddy_emitter e;
+    void *diag_ctx;
+};
+
+static void *hook_ctx(eddy_emitter *e)
+{
+    return e->standalone ? ((struct standalone_emitter *)(void *)e)->diag_ctx : (void *)e;
+}
+
 static void diagnose(eddy_emitter *e, eddy_diagnostic *d)
 {
     d->emitter = e;
     if (e->has_diag && e->hook.diag)
-        e->hook.diag(d, e->hook_ctx); /* e may be gone afterwards */
+        e->hook.diag(d, hook_ctx(e)); /* e may be gone afterwards */
     else if (!e->has_diag && e->hook.uncaught && d->kind == EDDY_DIAG_UNHANDLED_ERROR)
-        e->hook.uncaught(d->event, e->hook_ctx);
+        e->hook.uncaught(d->event, hook_ctx(e));
     else
         eddy_diagnostic_print(d);
 }
@@ -506,7 +535,7 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
     else
         memset(&copy, 0, sizeof copy);
     copy.name = name;
-    copy.target = e->target;
+    copy.target = e; /* the emitter is the first member of its owner */
     return emit_ready(e, ref, &copy);
 }
 
@@ -552,8 +581,8 @@ static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint
     e->depth++;
     int ran = 0;
     do {
-        /* Re-read every time: listeners may have moved the array (by adding to it). */
-        const struct listener *l = list_items(t, ref, &len) + f.next++;
+        /* Re-read every time: listeners may have moved the table (by adding to it). */
+        const struct listener *l = list_items(e->table, ref, &len) + f.next++;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
         if ((l->removed || l->once) && !frame_admits(e, &f, ev->name)) {
@@ -563,8 +592,9 @@ static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint
         }
         fn(ev, ctx);
         ran++;
-    } while (f.next < f.end && !e->free_pending);
-    t->frames = f.outer;
+    } while (f.next < f.end && !e->free_pending && e->table);
+    if (e->table) /* NULL: disposed of by a listener, against the rules */
+        e->table->frames = f.outer;
     emitter_leave(e);
     return ran;
 }
@@ -624,9 +654,10 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
 
     bool new_table = false, new_user = false;
     if (!e->table) {
-        e->table = eddy__calloc(1, sizeof *e->table);
+        e->table = eddy__calloc(1, sizeof *e->table + BUILTIN_INITIAL_CAP * sizeof(struct listener));
         if (!e->table)
             return -ENOMEM;
+        e->table->cap = BUILTIN_INITIAL_CAP;
         new_table = true;
     }
     struct eddy__emitter_table *t = e->table;
@@ -664,8 +695,9 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
     }
     /* Reserve before 'newListener', so that listeners are not told of an addition that
      * then fails. */
-    if (list_reserve(t, ref) < 0)
+    if (list_reserve(e, ref) < 0)
         goto nomem;
+    t = e->table;
 
     struct listener l = {.fn = fn, .ctx = ctx, .once = once};
     if (live_count(t, EDDY__EV_NEW_LISTENER) == 0) {
@@ -679,9 +711,11 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
     e->depth++;
     emit_listener_event(e, EDDY__EV_NEW_LISTENER, name, fn, ctx);
     int rc = 0;
-    if (!e->free_pending) {
+    t = e->table;
+    if (!e->free_pending && t) {
         /* Its listeners may have used the room reserved above by adding their own. */
-        rc = list_reserve(t, ref);
+        rc = list_reserve(e, ref);
+        t = e->table;
         if (rc == 0) {
             list_insert(t, ref, front, l);
             warn_if_too_many(e, ref, name);
@@ -731,9 +765,9 @@ static int remove_all_ref(eddy_emitter *e, unsigned ref, const char *name)
     t->frames = &f;
     e->depth++;
     int removed = 0;
-    while (f.next > 0 && !e->free_pending) {
+    while (f.next > 0 && !e->free_pending && e->table) {
         f.next--;
-        struct listener *l = list_items(t, ref, &len) + f.next;
+        struct listener *l = list_items(e->table, ref, &len) + f.next;
         if (l->removed)
             continue;
         eddy_listener fn = l->fn;
@@ -742,7 +776,8 @@ static int remove_all_ref(eddy_emitter *e, unsigned ref, const char *name)
         removed++;
         emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
     }
-    t->frames = f.outer;
+    if (e->table) /* the table may have moved (listeners added to it) */
+        e->table->frames = f.outer;
     emitter_leave(e);
     return removed;
 }
@@ -769,25 +804,21 @@ static int remove_rest_silently(eddy_emitter *e)
 
 /* ---- public and internal API ---------------------------------------------------- */
 
-void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag, void *diag_ctx)
+void eddy__emitter_init_diag(eddy_emitter *e, eddy_diagnostic_fn diag)
 {
-    eddy__emitter_init(e, target, NULL, NULL);
+    eddy__emitter_init(e, NULL);
     if (!e)
         return;
     e->has_diag = 1;
     e->hook.diag = diag;
-    e->hook_ctx = diag ? diag_ctx : NULL;
 }
 
-void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
-                        void *uncaught_ctx)
+void eddy__emitter_init(eddy_emitter *e, eddy__uncaught_fn uncaught)
 {
     if (!e)
         return;
     memset(e, 0, sizeof *e);
-    e->target = target;
     e->hook.uncaught = uncaught;
-    e->hook_ctx = uncaught_ctx;
     e->max_listeners = DEFAULT_MAX_LISTENERS;
 }
 
@@ -808,11 +839,13 @@ bool eddy__emitter_busy(const eddy_emitter *e)
 
 eddy_emitter *eddy_emitter_new(void)
 {
-    eddy_emitter *e = eddy__malloc(sizeof *e);
-    if (!e)
+    struct standalone_emitter *se = eddy__malloc(sizeof *se);
+    if (!se)
         return NULL;
-    eddy__emitter_init(e, e, NULL, NULL);
+    eddy_emitter *e = &se->e;
+    eddy__emitter_init(e, NULL);
     e->standalone = 1;
+    se->diag_ctx = NULL;
     return e;
 }
 
@@ -822,7 +855,7 @@ int eddy_emitter_on_diagnostic(eddy_emitter *e, eddy_diagnostic_fn fn, void *ctx
         return -EINVAL;
     e->has_diag = 1;
     e->hook.diag = fn;
-    e->hook_ctx = fn ? ctx : NULL;
+    ((struct standalone_emitter *)(void *)e)->diag_ctx = fn ? ctx : NULL;
     return 0;
 }
 
@@ -906,14 +939,13 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
 {
     if (!e)
         return -EINVAL;
-    struct eddy__emitter_table *t = e->table;
-    if (!t || e->free_pending)
+    if (!e->table || e->free_pending)
         return 0;
     if (event) {
         int id = builtin_id(event);
         if (id >= 0)
             return remove_all_ref(e, (unsigned)id, event);
-        long index = user_find(t, event, name_hash(event));
+        long index = user_find(e->table, event, name_hash(event));
         return index < 0 ? 0 : remove_all_ref(e, BUILTIN_COUNT + (unsigned)index, event);
     }
 
@@ -924,13 +956,15 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
     for (unsigned id = 0; id < BUILTIN_COUNT && !e->free_pending; id++)
         if (id != EDDY__EV_REMOVE_LISTENER)
             removed += remove_all_ref(e, id, builtin_names[id]);
-    uint32_t users = t->n_users; /* events first seen meanwhile are not walked, as in Node */
-    for (uint32_t i = 0; i < users && !e->free_pending; i++)
-        removed += remove_all_ref(e, BUILTIN_COUNT + i, t->users[i]->name);
+    /* Events first seen meanwhile are not walked, as in Node. The table may move under
+     * the listeners: it is read again for each event. */
+    uint32_t users = e->table ? e->table->n_users : 0;
+    for (uint32_t i = 0; i < users && !e->free_pending && e->table; i++)
+        removed += remove_all_ref(e, BUILTIN_COUNT + i, e->table->users[i]->name);
     if (!e->free_pending)
         removed +=
             remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_names[EDDY__EV_REMOVE_LISTENER]);
-    if (!e->free_pending)
+    if (!e->free_pending && e->table)
         removed += remove_rest_silently(e);
     emitter_leave(e);
     return removed;
@@ -959,12 +993,12 @@ int eddy__emit_id_valid(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
     if (!ev)
         return emit_bare(e, (unsigned)id);
     ev->name = builtin_names[id];
-    ev->target = e->target;
+    ev->target = e; /* the emitter is the first member of its owner */
     const struct eddy__emitter_table *t = e->table;
     if (t && !t->tombstones && !e->free_pending) {
         unsigned first = t->start[id];
         if (t->start[id + 1] - first == 1) {
-            const struct listener *l = t->items + first;
+            const struct listener *l = (const struct listener *)t->items + first;
             if (!l->once) {
                 e->depth++;
                 l->fn(ev, l->ctx);

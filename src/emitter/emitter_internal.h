@@ -35,15 +35,15 @@ typedef void (*eddy__uncaught_fn)(const eddy_event *ev, void *ctx);
 #include "emitter_struct.h" /* struct eddy_emitter, owned by src/emitter */
 
 /* Prepares an emitter embedded as the FIRST member of a server or socket (so that
- * eddy_emitter_of(object) can find it). target goes into every event's .target.
- * uncaught (NULL: eddy_diagnostic_print) receives 'error' events nobody listens to;
- * the other diagnostics are printed. Never allocates. */
-void eddy__emitter_init(eddy_emitter *e, void *target, eddy__uncaught_fn uncaught,
-                        void *uncaught_ctx);
+ * eddy_emitter_of(object) can find it). Every event's .target is the emitter's address,
+ * that is the owner's. uncaught (NULL: eddy_diagnostic_print) receives 'error' events
+ * nobody listens to, with the owner as its context; the other diagnostics are printed.
+ * Never allocates. */
+void eddy__emitter_init(eddy_emitter *e, eddy__uncaught_fn uncaught);
 /* The same with a hook for every diagnostic of the emitter (diag NULL:
- * eddy_diagnostic_print): what servers and sockets use, to hand them to their loop. */
-void eddy__emitter_init_diag(eddy_emitter *e, void *target, eddy_diagnostic_fn diag,
-                             void *diag_ctx);
+ * eddy_diagnostic_print), called with the owner as its context: what servers and sockets
+ * use, to hand them to their loop. */
+void eddy__emitter_init_diag(eddy_emitter *e, eddy_diagnostic_fn diag);
 
 /* Releases every listener without emitting anything. The emitter may be initialised
  * again afterwards. Must not be called while an emit on it is running: the owner frees

@@ -1,6 +1,6 @@
 /* struct eddy_emitter, visible to the library so that servers and sockets can embed it as
  * their first member (eddy_emitter_of relies on that). It is plain data: an emitter that
- * never had a listener is these 40 bytes (on LP64) and nothing on the heap. Everything
+ * never had a listener is these 24 bytes (on LP64) and nothing on the heap. Everything
  * that exists only once a listener does lives behind `table` (see emitter.c). */
 #ifndef EDDY_EMITTER_STRUCT_H
 #define EDDY_EMITTER_STRUCT_H
@@ -11,12 +11,13 @@ struct eddy__emitter_table;
 
 struct eddy_emitter {
     struct eddy__emitter_table *table; /* NULL until the first listener is added */
-    void *target;                      /* copied into every event's .target */
+    /* Events' .target is the emitter's own address, which is its owner's (the emitter is
+     * the first member of every server and socket); so is the hook's context, except for
+     * eddy_emitter_new's emitters, which keep a context after this struct (emitter.c). */
     union {
         eddy__uncaught_fn uncaught; /* has_diag 0: an 'error' nobody listens to */
         eddy_diagnostic_fn diag;    /* has_diag 1: every diagnostic */
     } hook;                         /* NULL: eddy_diagnostic_print */
-    void *hook_ctx;
     /* Emits (and listener calls that emit events) in progress. While it is non-zero,
      * removed listeners are only marked, and a free is deferred until it drops to 0.
      * A whole word: it changes twice per emit, and a bit-field would cost a masked

@@ -34,7 +34,7 @@ void eddy__socket_connected(eddy_socket *s)
 {
     s->flags &= ~S_CONNECTING;
     s->flags |= S_CONNECTED;
-    if (s->peer_len)
+    if (s->peer.sa.sa_family)
         s->flags |= S_PEER_CACHED; /* Node: remoteAddress is undefined until 'connect' */
     socket_touch(s);
     eddy__socket_sync_reading(s);
@@ -118,7 +118,7 @@ static void connect_address(eddy_socket *s, const eddy__sockaddr *addr, socklen_
     if (addr->sa.sa_family == AF_UNIX)
         s->flags |= S_UNIX;
     else /* readable once connected, and named by a connect's 'error' */
-        eddy__socket_cache_address(&s->peer, &s->peer_len, addr, len);
+        eddy__socket_cache_address(&s->peer, addr, len);
     /* A wrapped fd that is not connected yet is used as it is (Node's connect with fd). */
     int fd = s->io.fd >= 0 ? s->io.fd : eddy__sys_socket(addr->sa.sa_family);
     if (fd < 0) {
@@ -201,15 +201,10 @@ struct eddy_lookup {
     struct socket_lookup *owner; /* NULL: the socket was destroyed, the result is dropped */
 };
 
-static socklen_t inaddr_len(const eddy__inaddr *a)
-{
-    return a->sa.sa_family == AF_INET6 ? sizeof a->in6 : sizeof a->in4;
-}
-
 static void inaddr_to_sockaddr(eddy__sockaddr *out, const eddy__inaddr *a, int port)
 {
     memset(out, 0, sizeof *out);
-    memcpy(out, a, inaddr_len(a));
+    memcpy(out, a, eddy__inaddr_len(a));
     if (a->sa.sa_family == AF_INET6)
         out->in6.sin6_port = htons((uint16_t)port);
     else
@@ -262,7 +257,7 @@ static void attempts_all_failed(struct socket_lookup *l)
     eddy_socket *s = l->s;
     eddy__sockaddr sa;
     inaddr_to_sockaddr(&sa, &l->addrs[l->last_index], l->port);
-    eddy__socket_cache_address(&s->peer, &s->peer_len, &sa, inaddr_len(&l->addrs[l->last_index]));
+    eddy__socket_cache_address(&s->peer, &sa, eddy__inaddr_len(&l->addrs[l->last_index]));
     eddy__socket_destroy(s, l->last_err, l->last_call);
 }
 
@@ -287,7 +282,7 @@ static void attempt_next(struct socket_lookup *l)
         eddy__io_init(&a->io, s->io.loop, -1, attempt_on_io);
         eddy__sockaddr sa, local;
         inaddr_to_sockaddr(&sa, &l->addrs[i], l->port);
-        socklen_t len = inaddr_len(&l->addrs[i]);
+        socklen_t len = eddy__inaddr_len(&l->addrs[i]);
         int fd = eddy__sys_socket(sa.sa.sa_family);
         if (fd < 0) {
             attempt_record_failure(l, i, -errno, CALL_CONNECT);
@@ -331,7 +326,7 @@ static void attempt_won(struct socket_lookup *l, struct attempt *a)
     attempts_close(l);
     eddy__sockaddr sa;
     inaddr_to_sockaddr(&sa, &l->addrs[a->index], l->port);
-    eddy__socket_cache_address(&s->peer, &s->peer_len, &sa, inaddr_len(&l->addrs[a->index]));
+    eddy__socket_cache_address(&s->peer, &sa, eddy__inaddr_len(&l->addrs[a->index]));
     s->io.fd = fd;
     eddy__socket_sync_ref(s);
     eddy__socket_apply_options(s);
@@ -375,8 +370,8 @@ static size_t order_attempts(eddy__inaddr *addrs, size_t n)
     for (size_t i = 0; i < n; i++) {
         bool seen = false;
         for (size_t j = 0; j < kept && !seen; j++)
-            seen = inaddr_len(&addrs[j]) == inaddr_len(&addrs[i]) &&
-                   memcmp(&addrs[j], &addrs[i], inaddr_len(&addrs[i])) == 0;
+            seen = eddy__inaddr_len(&addrs[j]) == eddy__inaddr_len(&addrs[i]) &&
+                   memcmp(&addrs[j], &addrs[i], eddy__inaddr_len(&addrs[i])) == 0;
         if (!seen)
             addrs[kept++] = addrs[i];
     }
@@ -416,7 +411,7 @@ static void emit_lookup(eddy_socket *s, int code, const eddy__inaddr *addr, cons
     if (addr) {
         eddy__sockaddr sa;
         inaddr_to_sockaddr(&sa, addr, 0);
-        eddy__address_from_sockaddr(&a, &sa, inaddr_len(addr));
+        eddy__address_from_sockaddr(&a, &sa, eddy__inaddr_len(addr));
         ev.u.lookup.address = a.address;
         ev.u.lookup.family = addr->sa.sa_family == AF_INET6 ? 6 : 4;
     }
@@ -446,7 +441,7 @@ static void lookup_resolved(struct socket_lookup *l, int err)
         eddy__sockaddr sa, local;
         inaddr_to_sockaddr(&sa, &l->addrs[0], l->port);
         socklen_t local_len = attempt_local(l, sa.sa.sa_family, &local);
-        connect_address(s, &sa, inaddr_len(&l->addrs[0]), &local, local_len, NULL);
+        connect_address(s, &sa, eddy__inaddr_len(&l->addrs[0]), &local, local_len, NULL);
         return;
     }
     l->attempts = eddy__calloc(l->count, sizeof *l->attempts);
@@ -496,7 +491,7 @@ int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, si
                 err = ret = -EINVAL; /* Node: ERR_INVALID_IP_ADDRESS */
                 break;
             }
-            eddy__socket_cache_address(&l->addrs[i], &(uint8_t){0}, &sa, len);
+            eddy__socket_cache_address(&l->addrs[i], &sa, len);
             l->count++;
         }
     } else if (err > 0) {
@@ -678,8 +673,11 @@ static int apply_connect_options(eddy_socket *s, const eddy_connect_options *o)
     }
     if (o->no_delay)
         eddy_socket_set_no_delay(s, true);
-    if (o->keep_alive)
-        eddy_socket_set_keep_alive(s, true, o->keep_alive_initial_delay_ms);
+    if (o->keep_alive) {
+        int err = eddy_socket_set_keep_alive(s, true, o->keep_alive_initial_delay_ms);
+        if (err < 0)
+            return err; /* -ENOMEM: no room for the delay (no fd yet: no setsockopt) */
+    }
     if (o->timeout_ms)
         return eddy_socket_set_timeout(s, o->timeout_ms, NULL, NULL);
     return 0;

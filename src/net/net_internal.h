@@ -119,7 +119,7 @@ enum {
     S_KEEPALIVE = 1u << 15,
     S_DECODING = 1u << 16,
     S_UNIX = 1u << 17,
-    S_LOCAL_CACHED = 1u << 18,
+    /* 1u << 18: free (was the cached local address) */
     S_PEER_CACHED = 1u << 19,
     S_FLUSH_PENDING = 1u << 20,  /* writes held back during a callback: sent by the tick */
     S_FINISH_PENDING = 1u << 21, /* our FIN went out: 'finish' from the tick */
@@ -149,7 +149,8 @@ struct write_req {
 };
 
 /* What few sockets need, allocated on demand (eddy__socket_rare): the idle timeout (by the
- * first set_timeout) and the path of a failed UNIX connect (for its 'error'). */
+ * first set_timeout), the path of a failed UNIX connect (for its 'error'), a decoder (by
+ * set_encoding to a text encoding), the keep-alive delay. */
 struct socket_lookup;
 struct socket_rare {
     char *path;
@@ -158,32 +159,43 @@ struct socket_rare {
     struct eddy_timer timer;
     uint64_t timeout_ns; /* 0: off */
     uint64_t last_active_ns;
+    eddy__decoder decoder; /* read while S_DECODING; enc survives a reconnect */
+    uint32_t keepalive_s;  /* TCP_KEEPIDLE; 0: the system's */
 };
 
-/* Kept small: a server holds one per connection (320 bytes before this layout). */
+/* Kept small: a server holds one per connection, and an idle connection costs this and
+ * its emitter table (bench/ "idle connections"). 216 bytes on LP64 (a 224-byte malloc
+ * chunk): the layout below packs it, with the 4-byte members together at the end.
+ * History: 320 bytes, then 280 with the local address, the decoder and the keep-alive
+ * delay in the struct; the local address is now asked of the kernel (the fd stays open
+ * until 'close' has been emitted), the rest lives in socket_rare. */
 struct eddy_socket {
     eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
     eddy__io io;          /* io.loop is the socket's loop */
     eddy_server *server;  /* the server that accepted it, or NULL */
-    uint32_t flags;
-    int error;
-    uint32_t high_water_mark;
-    uint32_t direct_write_iteration; /* low bits of the iteration of the last direct write */
-    size_t queued;                   /* bytes in writes */
-    eddy__queue writes;              /* not yet fully taken by the kernel */
-    eddy__queue done;                /* taken (or failed): callbacks due */
+    size_t queued;        /* bytes in writes */
+    eddy__queue writes;   /* not yet fully taken by the kernel */
+    eddy__queue done;     /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
     eddy__deferred tick;
     struct socket_rare *rare;
-    uint32_t keepalive_s;
+    uint32_t flags;
+    uint32_t high_water_mark;
+    uint32_t direct_write_iteration; /* low bits of the iteration of the last direct write */
     int closing_fd;     /* a destroyed socket's fd, closed after its 'close' listeners ran */
+    int16_t error;      /* a negative errno or EDDY_EAI_* code (both above -32768) */
     uint8_t error_call; /* index in call_names */
     uint8_t corked;     /* cork depth: writes are queued, not sent, while non-zero */
-    /* Cached for reading in 'close'. IP only: UNIX sockets ask the kernel while open. */
-    uint8_t peer_len, local_len;
-    eddy__decoder decoder;
-    eddy__inaddr peer, local;
+    /* The peer's IP address (family 0: none), cached for reading in 'close' (after a
+     * reset the kernel no longer knows it). UNIX sockets ask the kernel while open. */
+    eddy__inaddr peer;
 };
+
+/* The length of a cached IP address (family AF_INET or AF_INET6). */
+static inline socklen_t eddy__inaddr_len(const eddy__inaddr *a)
+{
+    return a->sa.sa_family == AF_INET6 ? sizeof a->in6 : sizeof a->in4;
+}
 
 enum {
     CALL_NONE,
@@ -229,8 +241,8 @@ void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call);
 void eddy__socket_maybe_close(eddy_socket *s);
 void eddy__socket_sync_ref(eddy_socket *s);
 void eddy__socket_sync_reading(eddy_socket *s);
-bool eddy__socket_cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__sockaddr *src,
-                                socklen_t len);
+/* Copies an IP address into dst (false, dst untouched, for any other family). */
+bool eddy__socket_cache_address(eddy__inaddr *dst, const eddy__sockaddr *src, socklen_t len);
 void eddy__socket_apply_options(eddy_socket *s);
 /* Inside a 'close' listener: makes the closed socket new again for a connect (Node's
  * reconnect from 'close'). False when it is not in its 'close'. */

@@ -118,7 +118,7 @@ eddy_server *eddy_create_server(eddy_loop *loop, const eddy_server_options *opts
     if (!s)
         return NULL;
     s->loop = loop;
-    eddy__emitter_init_diag(&s->emitter, s, server_diagnostic, s);
+    eddy__emitter_init_diag(&s->emitter, server_diagnostic); /* ctx: s */
     if (on_connection &&
         eddy__on_id(&s->emitter, EDDY__EV_CONNECTION, on_connection, ctx, false) < 0) {
         eddy__free(s);

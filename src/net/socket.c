@@ -44,13 +44,11 @@ static const char *call_name(uint8_t call)
 /* ---- small helpers ---- */
 
 /* Keeps an IPv4 or IPv6 address in the socket's compact form. */
-bool eddy__socket_cache_address(eddy__inaddr *dst, uint8_t *dst_len, const eddy__sockaddr *src,
-                                socklen_t len)
+bool eddy__socket_cache_address(eddy__inaddr *dst, const eddy__sockaddr *src, socklen_t len)
 {
     if (len > sizeof *dst || (src->sa.sa_family != AF_INET && src->sa.sa_family != AF_INET6))
         return false;
     memcpy(dst, src, len);
-    *dst_len = (uint8_t)len;
     return true;
 }
 
@@ -120,10 +118,10 @@ static void emit_error(eddy_socket *s, int code, uint8_t call)
     if (call == CALL_CONNECT) {
         if (socket_has(s, S_UNIX) && s->rare && s->rare->path) {
             ev.u.error.address = s->rare->path;
-        } else if (s->peer_len) {
+        } else if (s->peer.sa.sa_family) {
             eddy__sockaddr sa; /* aligned, which the compact form is not */
-            memcpy(&sa, &s->peer, s->peer_len);
-            eddy__address_from_sockaddr(&peer, &sa, s->peer_len);
+            memcpy(&sa, &s->peer, eddy__inaddr_len(&s->peer));
+            eddy__address_from_sockaddr(&peer, &sa, eddy__inaddr_len(&s->peer));
             ev.u.error.address = peer.address;
             ev.u.error.port = peer.port ? peer.port : -1;
         }
@@ -141,6 +139,7 @@ struct socket_rare *eddy__socket_rare(eddy_socket *s)
             return NULL;
         eddy__timer_init(&r->timer, s->io.loop);
         eddy__timer_set_ref(&r->timer, false);
+        eddy__decoder_init(&r->decoder, EDDY_ENC_BUFFER);
         s->rare = r;
     }
     return s->rare;
@@ -184,12 +183,16 @@ static uint32_t clamp_u32(size_t n)
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 216,
+               "a connection's socket is 216 bytes on LP64 (a 224-byte malloc chunk): see "
+               "net_internal.h and bench/ \"idle connections\" before growing it");
+
 eddy_socket *eddy__socket_alloc(eddy_loop *loop)
 {
     eddy_socket *s = eddy__calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    eddy__emitter_init_diag(&s->emitter, s, socket_diagnostic, s);
+    eddy__emitter_init_diag(&s->emitter, socket_diagnostic); /* ctx: s */
     eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
@@ -197,7 +200,6 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     eddy__queue_init(&s->writes);
     eddy__queue_init(&s->done);
     eddy__deferred_init(&s->tick, socket_tick);
-    eddy__decoder_init(&s->decoder, EDDY_ENC_BUFFER);
     eddy__handle_add(loop);
     return s;
 }
@@ -234,8 +236,8 @@ static int apply_keep_alive(eddy_socket *s)
     if (setsockopt(s->io.fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v) < 0)
         return -errno;
 #ifdef TCP_KEEPIDLE
-    if (v && s->keepalive_s) {
-        int secs = (int)s->keepalive_s;
+    if (v && s->rare && s->rare->keepalive_s) {
+        int secs = (int)s->rare->keepalive_s;
         if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) < 0)
             return -errno;
     }
@@ -280,23 +282,22 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         /* The server's noDelay / keepAlive options (Node v18.6+), set on each socket. */
         if (opts->no_delay)
             eddy_socket_set_no_delay(s, true);
-        if (opts->keep_alive)
-            eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms);
+        if (opts->keep_alive &&
+            eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms) == -ENOMEM) {
+            /* No room for the delay: the connection is dropped as when the socket itself
+             * cannot be made (the fd stays the caller's). */
+            eddy__handle_remove(loop);
+            eddy__free(s->rare);
+            eddy__free(s);
+            return NULL;
+        }
     }
     if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
     } else {
-        eddy__socket_cache_address(&s->peer, &s->peer_len, peer, peer_len);
-        /* Our end of an accepted connection is the server's address, unless the server
-         * listens on a wildcard: then destroy asks the kernel (getsockname). */
-        eddy__sockaddr local;
-        socklen_t local_len;
-        if (eddy__server_specific_address(server, &local, &local_len) &&
-            eddy__socket_cache_address(&s->local, &s->local_len, &local, local_len))
-            s->flags |= S_LOCAL_CACHED;
+        if (eddy__socket_cache_address(&s->peer, peer, peer_len))
+            s->flags |= S_PEER_CACHED;
     }
-    if (s->peer_len)
-        s->flags |= S_PEER_CACHED;
     eddy__socket_sync_reading(s);
     eddy__socket_sync_ref(s);
     return s;
@@ -376,17 +377,6 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
 
 /* ---- destroying ---- */
 
-static void cache_local_address(eddy_socket *s)
-{
-    if (socket_has(s, S_LOCAL_CACHED) || socket_fd(s) < 0)
-        return;
-    eddy__sockaddr local;
-    socklen_t len = sizeof local;
-    if (!socket_has(s, S_UNIX) && getsockname(socket_fd(s), &local.sa, &len) == 0 &&
-        eddy__socket_cache_address(&s->local, &s->local_len, &local, len))
-        s->flags |= S_LOCAL_CACHED;
-}
-
 /* Stops all I/O at once; 'error' (when err) and 'close' follow from the loop, and the fd
  * is closed after 'close'. */
 void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call)
@@ -395,7 +385,7 @@ void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call)
         return;
     s->flags |= S_DESTROYED;
     if (err) {
-        s->error = err;
+        s->error = (int16_t)err; /* errno and EDDY_EAI_* codes fit */
         s->error_call = call;
     }
     if (s->io.fd >= 0) {
@@ -459,7 +449,7 @@ bool eddy__socket_revive(eddy_socket *s)
     s->flags &= S_REFERENCED | S_HALF_OPEN | S_NO_DELAY | S_KEEPALIVE | S_DECODING | S_IN_CLOSE;
     s->error = 0;
     s->error_call = CALL_NONE;
-    s->peer_len = s->local_len = 0;
+    s->peer.sa.sa_family = 0;
     s->bytes_read = s->bytes_written = 0; /* Node: counted per connection */
     s->corked = 0;
     if (s->rare) {
@@ -467,7 +457,8 @@ bool eddy__socket_revive(eddy_socket *s)
         s->rare->path = NULL;
         eddy__socket_lookup_free(s);
     }
-    eddy__decoder_init(&s->decoder, s->decoder.enc);
+    if (s->rare)
+        eddy__decoder_init(&s->rare->decoder, s->rare->decoder.enc);
     return true;
 }
 
@@ -602,11 +593,17 @@ int eddy_socket_set_keep_alive(eddy_socket *s, bool enable, uint64_t initial_del
         return -EINVAL;
     if (socket_has(s, S_DESTROYED))
         return 0; /* Node: harmless on a closed socket */
-    s->flags = enable ? s->flags | S_KEEPALIVE : s->flags & ~S_KEEPALIVE;
     /* TCP_KEEPIDLE counts whole seconds, truncated as Node does; under one second the
-     * system's default stands (0: not set). */
+     * system's default stands (0: not set). A delay is kept in s->rare (few sockets have
+     * one), which may fail to be allocated: -ENOMEM, nothing changed. */
     uint64_t secs = initial_delay_ms / 1000;
-    s->keepalive_s = secs > INT_MAX ? INT_MAX : (uint32_t)secs;
+    if (secs || (s->rare && s->rare->keepalive_s)) {
+        struct socket_rare *rare = eddy__socket_rare(s);
+        if (!rare)
+            return -ENOMEM;
+        rare->keepalive_s = secs > INT_MAX ? INT_MAX : (uint32_t)secs;
+    }
+    s->flags = enable ? s->flags | S_KEEPALIVE : s->flags & ~S_KEEPALIVE;
     return apply_keep_alive(s);
 }
 
@@ -620,7 +617,14 @@ int eddy_socket_set_encoding(eddy_socket *s, eddy_encoding enc)
 #endif
     /* A fresh decoder, as Node's Readable.setEncoding makes one: bytes are never held
      * between reads here (eddy does not read ahead), so nothing pending is lost. */
-    eddy__decoder_init(&s->decoder, enc);
+    if (enc == EDDY_ENC_BUFFER && !s->rare) {
+        s->flags &= ~S_DECODING; /* bytes: no decoder to make */
+        return 0;
+    }
+    struct socket_rare *rare = eddy__socket_rare(s);
+    if (!rare)
+        return -ENOMEM;
+    eddy__decoder_init(&rare->decoder, enc);
     s->flags = enc == EDDY_ENC_BUFFER ? s->flags & ~S_DECODING : s->flags | S_DECODING;
     return 0;
 }
@@ -654,8 +658,8 @@ int eddy_socket_remote_address(const eddy_socket *s, eddy_address *out)
     if (!socket_has(s, S_PEER_CACHED))
         return -ENOTCONN;
     eddy__sockaddr sa; /* aligned for eddy__sockaddr, which the compact form is not */
-    memcpy(&sa, &s->peer, s->peer_len);
-    eddy__address_from_sockaddr(out, &sa, s->peer_len);
+    memcpy(&sa, &s->peer, eddy__inaddr_len(&s->peer));
+    eddy__address_from_sockaddr(out, &sa, eddy__inaddr_len(&s->peer));
     return 0;
 }
 
@@ -663,17 +667,13 @@ int eddy_socket_address(const eddy_socket *s, eddy_address *out)
 {
     if (!s || !out)
         return -EINVAL;
-    if (socket_has(s, S_UNIX))
-        return live_address(s, out, false);
-    if (!socket_has(s, S_CONNECTED | S_CONNECTING))
+    if (!socket_has(s, S_UNIX | S_CONNECTED | S_CONNECTING))
         return -ENOTCONN;
-    cache_local_address((eddy_socket *)s); /* caching is not a visible change */
-    if (!socket_has(s, S_LOCAL_CACHED))
-        return -ENOTCONN;
-    eddy__sockaddr sa; /* aligned for eddy__sockaddr, which the compact form is not */
-    memcpy(&sa, &s->local, s->local_len);
-    eddy__address_from_sockaddr(out, &sa, s->local_len);
-    return 0;
+    /* Asked of the kernel each time (Node caches it; eddy keeps no copy per connection):
+     * the fd stays open until 'close' has been emitted, and a TCP socket keeps its local
+     * address after a reset. */
+    int r = live_address(s, out, false);
+    return r == 0 || socket_has(s, S_UNIX) ? r : -ENOTCONN;
 }
 
 uint64_t eddy_socket_bytes_read(const eddy_socket *s)

@@ -35,12 +35,12 @@ static void emit_data(eddy_socket *s, const unsigned char *bytes, size_t len)
         emit_bytes(s, bytes, len);
         return;
     }
-    char *text = eddy__loop_scratch(s->io.loop, 1, eddy__decoder_bound(&s->decoder, len) + 1);
+    char *text = eddy__loop_scratch(s->io.loop, 1, eddy__decoder_bound(&s->rare->decoder, len) + 1);
     if (!text) {
         eddy__socket_destroy(s, -ENOMEM, CALL_READ);
         return;
     }
-    size_t n = eddy__decoder_write(&s->decoder, bytes, len, text);
+    size_t n = eddy__decoder_write(&s->rare->decoder, bytes, len, text);
     if (n == 0)
         return; /* only part of a character so far */
     emit_bytes(s, text, n);
@@ -53,7 +53,7 @@ static void on_eof(eddy_socket *s)
     eddy__socket_sync_reading(s);
     if (socket_has(s, S_DECODING)) {
         char tail[16];
-        size_t n = eddy__decoder_end(&s->decoder, tail);
+        size_t n = eddy__decoder_end(&s->rare->decoder, tail);
         if (n) {
             eddy_event ev = {0};
             ev.u.data.bytes = tail;
