@@ -21,8 +21,8 @@ typedef enum {
 } eddy_run_mode;
 
 /* A new loop, or NULL when memory or a kernel resource (the epoll fd) is lacking. The
- * wakeup descriptor of eddy_loop_post is made by the first post (with the loop itself on
- * the poll and kqueue backends, whose registrations only the loop thread may change).
+ * wakeup descriptor of eddy_loop_post is made by the first post (epoll, kqueue; with the
+ * loop itself on the poll backend, whose array only the loop thread may change).
  * The same as eddy_loop_new_with(NULL): the defaults of eddy_loop_options. */
 eddy_loop *eddy_loop_new(void);
 
@@ -97,7 +97,8 @@ const char *eddy_loop_backend(const eddy_loop *loop);
 /* Runs fn(arg) on the loop's thread during a later iteration, once per call, in the order
  * of the calls. The only thread-safe eddy call, from any thread, also while the loop
  * waits. A pending post keeps the loop alive. The first post of a loop makes its wakeup
- * descriptor (an eventfd; a non-blocking, close-on-exec pipe where there is none): when
+ * descriptor (an eventfd; a non-blocking, close-on-exec pipe where there is none; the
+ * poll backend makes it with the loop, and eddy_loop_new fails without it): when
  * two threads post first at once, one makes it. 0, -EINVAL (NULL loop or fn), -ENOMEM,
  * or the negative errno that kept the wakeup from being made (-EMFILE, -ENFILE...): then
  * nothing was queued, and a later post tries again. EDDY_NO_POST (eddy/config.h): -ENOSYS

@@ -17,10 +17,11 @@ void eddy__backend_free(eddy_loop *loop);
 int eddy__backend_update(eddy_loop *loop, eddy__io *io);
 /* Registers io (not yet registered) for events at once, from any thread, also while the
  * loop waits in another: for a wakeup descriptor made by the first eddy_loop_post. Only
- * where EDDY__BACKEND_WATCH_ANY_THREAD is 1 (the epoll backend: epoll_ctl may run beside
- * epoll_wait; poll's array and the kqueue backend's change list belong to the loop
- * thread). Sets io->events and io->registered. 0 or -errno. */
-#if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID
+ * where EDDY__BACKEND_WATCH_ANY_THREAD is 1: epoll (epoll_ctl may run beside epoll_wait)
+ * and kqueue (kevent may change a kqueue beside a waiting kevent); poll's array belongs
+ * to the loop thread, so the poll backend makes the wakeup with the loop. Sets
+ * io->events and io->registered. 0 or -errno. */
+#if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID || EDDY__BACKEND == EDDY__BACKEND_KQUEUE_ID
 #define EDDY__BACKEND_WATCH_ANY_THREAD 1
 int eddy__backend_watch_now(eddy_loop *loop, eddy__io *io, unsigned events);
 #else

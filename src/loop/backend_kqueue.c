@@ -87,6 +87,7 @@ int eddy__backend_init(eddy_loop *loop)
     /* A kqueue is not inherited across fork, but it is across exec: close it there. */
     fcntl(b->kq, F_SETFD, FD_CLOEXEC);
     loop->backend = b;
+    loop->backend_fd = b->kq;
     return 0;
 }
 
@@ -143,6 +144,23 @@ int eddy__backend_update(eddy_loop *loop, eddy__io *io)
         else
             EV_SET(kev, (uintptr_t)io->fd, dirs[i].filter, EV_DELETE, 0, 0, NULL);
     }
+    return 0;
+}
+
+int eddy__backend_watch_now(eddy_loop *loop, eddy__io *io, unsigned events)
+{
+    /* A kevent call may change a kqueue from any thread, also while the loop thread waits
+     * in it: an added filter whose condition already holds wakes that wait. The change
+     * goes straight to the kernel, not through the loop thread's changelist. */
+    struct kevent ch[2];
+    int n = 0;
+    if (events & EDDY__READABLE)
+        EV_SET(&ch[n++], (uintptr_t)io->fd, EVFILT_READ, EV_ADD, 0, 0, io);
+    if (events & EDDY__WRITABLE)
+        EV_SET(&ch[n++], (uintptr_t)io->fd, EVFILT_WRITE, EV_ADD, 0, 0, io);
+    if (kevent(loop->backend_fd, ch, n, NULL, 0, NULL) < 0)
+        return -errno;
+    io->events = io->registered = events;
     return 0;
 }
 

@@ -91,7 +91,7 @@ typedef struct {
 struct eddy_loop {
     uint64_t now_ns; /* monotonic, read at the start of each phase */
     eddy__backend_state *backend;
-    int backend_fd; /* epoll: the epoll fd, for eddy__backend_watch_now from any thread
+    int backend_fd; /* the epoll or kqueue fd, for eddy__backend_watch_now from any thread
                      * (the state moves when its event array grows) */
     /* The eddy_loop_options it was made with, every field checked and set (no 0). */
     eddy_loop_options opts;

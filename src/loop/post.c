@@ -6,10 +6,12 @@
  * post, and firmware counts its descriptors. The first post may come from any thread
  * while the loop waits, so the descriptor is registered with the backend at once by the
  * posting thread (eddy__backend_watch_now), under the post lock: of two threads posting
- * first at the same time, one makes it and the other finds it made. A backend that only
- * the loop thread may change (poll, kqueue) gets the descriptor with the loop, as
- * before. The loop thread reads the descriptor only after its event arrived, which the
- * kernel orders after the registration. */
+ * first at the same time, one makes it and the other finds it made (epoll and kqueue).
+ * The poll backend's array belongs to the loop thread, and a thread cannot wake a
+ * poll(2) that does not watch a descriptor of its own: there the loop makes the
+ * descriptor when it is created, as libuv does for every backend. The loop thread reads
+ * the descriptor only after its event arrived, which the kernel orders after the
+ * registration. */
 /* Feature macros before any header, so that a build without -D flags sees the POSIX and
  * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
 #ifndef _GNU_SOURCE
