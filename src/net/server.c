@@ -437,8 +437,12 @@ int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, vo
     int type;
     socklen_t tlen = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+#ifdef EDDY_NO_PIPE_TTY
+        err = -errno; /* a regular file too is ENOTSOCK: no fstat in this build */
+#else
         struct stat st;
         err = errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? -EINVAL : -errno;
+#endif
     } else if (type != SOCK_STREAM) {
         err = -EINVAL;
     } else {

@@ -22,6 +22,14 @@
 
 /* ---- writing ---- */
 
+#ifdef EDDY_NO_PIPE_TTY
+/* Only sockets are wrapped (eddy/config.h): every write is a send. */
+#define socket_not_socket(s) ((void)(s), false)
+#define write_not_socket(fd, iov, cnt) ((void)(fd), (void)(iov), (void)(cnt), (ssize_t)-1)
+#else
+#define socket_not_socket(s) socket_has(s, S_NOT_SOCKET)
+
+
 /* A wrapped pipe or tty (not a socket): write(2) has no MSG_NOSIGNAL, and a write to a
  * pipe whose reader is gone raises SIGPIPE. SIGPIPE is blocked for this thread around the
  * write, and one the write raised is taken before unblocking (sigwait returns at once for
@@ -48,6 +56,7 @@ static ssize_t write_not_socket(int fd, const struct iovec *iov, int cnt)
     errno = saved;
     return n;
 }
+#endif
 
 /* Sends what the kernel takes; a NULL iov means the head request alone with its fd. */
 static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_fd)
@@ -75,7 +84,7 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
     }
 #endif
     ssize_t n;
-    if (socket_has(s, S_NOT_SOCKET))
+    if (socket_not_socket(s))
         return write_not_socket(s->io.fd, iov, iovcnt);
     /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
      * SIGPIPE, whatever the process's signal disposition. */
@@ -279,7 +288,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
         ssize_t n = tried;
         if (tried != NOT_SENT) {
             /* the fast path sent already */
-        } else if (socket_has(s, S_NOT_SOCKET)) {
+        } else if (socket_not_socket(s)) {
             struct iovec one = {(void *)data, len};
             n = write_not_socket(s->io.fd, &one, 1);
         } else {
