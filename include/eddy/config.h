@@ -50,6 +50,9 @@
  *                            (eddy_socket_new with such an fd ->      (TCP, and UNIX ones read
  *                            NULL); no fstat: eddy_server_listen_fd   and written as TCP's)
  *                            on a regular file is 'error' ENOTSOCK
+ *  EDDY_NO_CORK              eddy_socket_cork/uncork -> -ENOSYS       writes held within one
+ *                                                                     callback still leave in
+ *                                                                     one sendmsg
  *  EDDY_MINIMAL              all of the above                         a TCP server and client
  */
 /* clang-format on */
@@ -89,6 +92,9 @@
 #endif
 #ifndef EDDY_NO_PIPE_TTY
 #define EDDY_NO_PIPE_TTY 1
+#endif
+#ifndef EDDY_NO_CORK
+#define EDDY_NO_CORK 1
 #endif
 #endif
 

@@ -370,7 +370,8 @@ int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listen
                        void *ctx);
 
 /* Node's cork/uncork: while corked, writes are queued and not sent; the last uncork (or
- * end) sends them together. Nests (up to 255). 0, -EINVAL for NULL, -EOVERFLOW. */
+ * end) sends them together. Nests (up to 255). 0, -EINVAL for NULL, -EOVERFLOW.
+ * EDDY_NO_CORK (eddy/config.h): -ENOSYS (-EINVAL for NULL), writes go out as uncorked. */
 int eddy_socket_cork(eddy_socket *s);
 int eddy_socket_uncork(eddy_socket *s);
 

@@ -22,6 +22,12 @@
 
 /* ---- writing ---- */
 
+#ifdef EDDY_NO_CORK
+#define socket_corked(s) ((void)(s), false) /* eddy_socket_cork is -ENOSYS */
+#else
+#define socket_corked(s) ((s)->corked != 0)
+#endif
+
 #ifdef EDDY_NO_PIPE_TTY
 /* Only sockets are wrapped (eddy/config.h): every write is a send. */
 #define socket_not_socket(s) ((void)(s), false)
@@ -277,7 +283,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
     s->bytes_written += len;
     size_t sent = 0;
     bool was_empty = eddy__queue_empty(&s->writes);
-    bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !s->corked;
+    bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !socket_corked(s);
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
      * leave together in one sendmsg when the callback that made them returns. */
@@ -331,7 +337,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
     s->queued += rest;
     if (was_empty)
         eddy__socket_sync_ref(s); /* a paused socket with writes keeps the loop alive */
-    if (s->corked) {
+    if (socket_corked(s)) {
         /* held until uncork */
     } else if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
         /* Held writes reached the high-water mark: send them now, so that holding never
@@ -395,7 +401,7 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
     if (s && data && len - 1 < MAX_WRITE && !cb &&
         (s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
             S_CONNECTED &&
-        !s->corked && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
+        !socket_corked(s) && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
         eddy__queue_empty(&s->writes)) {
         ssize_t n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
         if (n != (ssize_t)len)
@@ -469,6 +475,17 @@ bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t slen, 
 #endif
 }
 
+#ifdef EDDY_NO_CORK
+int eddy_socket_cork(eddy_socket *s)
+{
+    return s ? -ENOSYS : -EINVAL;
+}
+
+int eddy_socket_uncork(eddy_socket *s)
+{
+    return s ? -ENOSYS : -EINVAL;
+}
+#else
 /* The cork came off: what it held leaves now, in one sendmsg when it can. */
 static void uncorked(eddy_socket *s)
 {
@@ -494,6 +511,7 @@ int eddy_socket_uncork(eddy_socket *s)
         uncorked(s);
     return 0;
 }
+#endif
 
 int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listener on_finish,
                        void *ctx)
@@ -516,10 +534,12 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
         return -EINVAL;
     if (socket_has(s, S_END_CALLED | S_DESTROYED))
         return 0;
+#ifndef EDDY_NO_CORK
     if (s->corked) {
         s->corked = 0; /* Node: end() uncorks */
         uncorked(s);
     }
+#endif
     if (data && len)
         queue_write(s, data, len, -1, NULL, NULL);
     if (socket_has(s, S_DESTROYED))

@@ -189,6 +189,11 @@ int main(void)
               !eddy_socket_connecting(plain),
           "eddy_socket_connect_opts with onread: -ENOSYS, nothing happens");
 
+    /* EDDY_NO_CORK */
+    CHECK(eddy_socket_cork(plain) == -ENOSYS && eddy_socket_uncork(plain) == -ENOSYS,
+          "eddy_socket_cork/uncork: -ENOSYS");
+    CHECK(eddy_socket_cork(NULL) == -EINVAL, "eddy_socket_cork(NULL): -EINVAL");
+
     /* EDDY_NO_PIPE_TTY */
     int pfd[2];
     CHECK(pipe(pfd) == 0, "pipe");
