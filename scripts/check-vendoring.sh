@@ -7,7 +7,8 @@
 # no UNIX sockets). With -DEDDY_MINIMAL it also builds tests/firmware/switched_off.c by
 # the same line and runs it (every switched-off call returns its documented error, TCP
 # still works), and checks that the library's objects, compiled alone, reference no
-# printf-family symbol and no stdio stream (nm -u). Ends with "N passed, N failed".
+# printf-family symbol and no stdio stream, nor the libc calls of switched-off features
+# (fstat, stat, chmod, unlink, sigpending, sigwait; nm -u). Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -111,6 +112,19 @@ case "$EXTRA" in
             passed=$((passed + 1))
         else
             echo "FAIL $cc: the library's objects reference: $stdio"
+            failed=$((failed + 1))
+        fi
+        # What only switched-off features call: pipes and ttys (fstat, the SIGPIPE dance
+        # of write(2)), UNIX socket files (stat, chmod, unlink). A static program would
+        # carry them from libc. (strtoul: never, the zone id is parsed by hand.)
+        pulls=$(nm -u "$objs"/*.o | awk '{print $NF}' |
+            grep -E '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$' |
+            sort -u | tr '\n' ' ')
+        if $ok && [ -z "$pulls" ]; then
+            echo "ok   $cc: no call of a switched-off feature in the library's objects (nm -u)"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $cc: the library's objects reference: $pulls"
             failed=$((failed + 1))
         fi
     done

@@ -10,9 +10,10 @@
 #
 #   scripts/size-table.sh           the whole table (a few minutes: builds the peers 3 times)
 #   scripts/size-table.sh --check   x86_64 only, eddy only: fails when full or minimal is
-#                                   above its ceiling, or when the library's objects (full
-#                                   or minimal) reference a printf-family or stdio symbol
-#                                   (CI; about half a minute)
+#                                   above its ceiling, when the bss of either (the library's
+#                                   process-wide memory) is above BSS_MAX, or when the
+#                                   library's objects (full or minimal) reference a
+#                                   printf-family or stdio symbol (CI; about half a minute)
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -26,8 +27,14 @@ MODE=${1:-table}
 # "Size"), so that nothing grows unnoticed while the targets are not met yet. Raised once,
 # at the merge of the old-kernel fallbacks and the loop options (full 56.6 -> 58.1 KiB,
 # minimal 34.7 -> 36.3 KiB): lower them as the library shrinks, never raise them silently.
-FULL_MAX=${FULL_MAX:-60416}    # 59 KiB; target 40960
-MINIMAL_MAX=${MINIMAL_MAX:-38912} # 38 KiB; target 16384
+# Lowered with the switches EDDY_NO_USER_RESOLVER, _ONREAD, _PIPE_TTY and _CORK (minimal
+# 36.3 -> 32.6 KiB; full 58.2 KiB).
+FULL_MAX=${FULL_MAX:-60160}    # 58.75 KiB; target 40960
+MINIMAL_MAX=${MINIMAL_MAX:-34304} # 33.5 KiB; target 16384
+# The static memory of libeddy.a (bss, both builds): firmware RAM. 72 bytes today (the
+# signal registry: a mutex, a spinlock, two list heads); it was 10 KiB while every
+# possible signal had a saved sigaction.
+BSS_MAX=${BSS_MAX:-256}
 
 NICE="nice -n 10"
 
@@ -98,6 +105,10 @@ stdio_symbols() {
         sort -u | tr '\n' ' '
 }
 
+bss() { # size -t's last line: bss of every object
+    size -t "$1" 2>/dev/null | tail -n 1 | awk '{print $3; ok = 1} END {if (!ok) print "–"}'
+}
+
 kib() { awk -v b="$1" 'BEGIN { if (b == "–") print "–"; else printf "%d (%.1f KiB)", b, b / 1024 }'; }
 
 if [ "$MODE" = --check ]; then
@@ -116,6 +127,14 @@ if [ "$MODE" = --check ]; then
     check "full, x86_64, text+data" "$full" "$FULL_MAX" 40960
     check "minimal, x86_64, text+data" "$minimal" "$MINIMAL_MAX" 16384
     for v in full minimal; do
+        b=$(bss "$BUILD/eddy-x86_64-$v/libeddy.a")
+        if [ "$b" != "–" ] && [ "$b" -le "$BSS_MAX" ]; then
+            echo "ok   $v: bss $b bytes <= $BSS_MAX"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $v: bss $b bytes above $BSS_MAX"
+            failed=$((failed + 1))
+        fi
         bad=$(stdio_symbols "$BUILD/eddy-x86_64-$v/libeddy.a")
         if [ -z "$bad" ]; then
             echo "ok   $v: no printf-family or stdio symbol (nm -u libeddy.a)"

@@ -2,6 +2,7 @@
  * surfaces as NULL or -ENOMEM, never a crash or a leak. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "eddy.h"
@@ -137,4 +138,48 @@ Test(allocator, set_encoding_and_keep_alive_delay_report_enomem_and_change_nothi
     eddy_socket_destroy(s);
     eddy_loop_run(loop, EDDY_RUN_DEFAULT);
     cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
+static void on_usr2(int signum, void *ctx)
+{
+    (void)signum;
+    (void)ctx;
+}
+
+static void previous_usr2(int signum)
+{
+    (void)signum;
+}
+
+/* A signal's saved disposition is allocated with its first watcher (not a table of every
+ * signal in the program's memory): when that allocation fails, the start is -ENOMEM and
+ * the previous handler stays; once the last watcher stops, it is restored and the memory
+ * is gone. */
+Test(allocator, a_signal_start_that_cannot_allocate_is_enomem_and_keeps_the_disposition)
+{
+    struct sigaction sa = {0}, old, now;
+    sa.sa_handler = previous_usr2;
+    sigaction(SIGUSR2, &sa, &old);
+    eddy_loop *loop = eddy_loop_new();
+    for (long n = 1;; n++) {
+        use_counting_allocator(n);
+        int err = 1;
+        eddy_signal *w = eddy_signal_start_ex(loop, SIGUSR2, on_usr2, NULL, &err);
+        sigaction(SIGUSR2, NULL, &now);
+        if (!w) {
+            cr_assert_eq(err, -ENOMEM, "allocation %ld failed", n);
+            cr_assert(now.sa_handler == previous_usr2, "allocation %ld failed", n);
+            continue;
+        }
+        cr_assert(now.sa_handler != previous_usr2, "eddy's handler is installed");
+        long live = counter.live;
+        eddy_signal_stop(w);
+        sigaction(SIGUSR2, NULL, &now);
+        cr_assert(now.sa_handler == previous_usr2, "restored by the last stop");
+        cr_assert_lt(counter.live, live - 1, "the watcher and the saved disposition are freed");
+        break;
+    }
+    restore_allocator();
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    sigaction(SIGUSR2, &old, NULL);
 }

@@ -973,3 +973,25 @@ Test(resolve, link_local_addresses_with_a_zone_id_listen_and_connect)
     cr_assert_str_eq(a.remote.address, ll);
     assert_all_released(loop, fds_before);
 }
+
+/* A zone id is the interface's number or its name, as Node takes "fe80::1%2" and
+ * "fe80::1%lo"; an unknown name is zone 0. */
+Test(address, a_zone_id_is_a_number_or_an_interface_name)
+{
+    eddy__sockaddr sa;
+    socklen_t len;
+    cr_assert_eq(eddy__sockaddr_from_host(&sa, &len, "fe80::1%2", 80, false, false), 0);
+    cr_assert_eq(len, sizeof sa.in6);
+    cr_assert_eq(sa.in6.sin6_scope_id, 2);
+    cr_assert_eq(ntohs(sa.in6.sin6_port), 80);
+    cr_assert_eq(eddy__sockaddr_from_host(&sa, &len, "fe80::1%4294967295", 0, false, false), 0);
+    cr_assert_eq(sa.in6.sin6_scope_id, 4294967295u);
+    cr_assert_eq(eddy__sockaddr_from_host(&sa, &len, "fe80::1%99999999999", 0, false, false), 0);
+    cr_assert_eq(sa.in6.sin6_scope_id, 4294967295u, "too big: saturated, never wrapped");
+    unsigned lo = if_nametoindex("lo");
+    cr_assert_neq(lo, 0, "this test needs a loopback interface named lo");
+    cr_assert_eq(eddy__sockaddr_from_host(&sa, &len, "fe80::1%lo", 0, false, false), 0);
+    cr_assert_eq(sa.in6.sin6_scope_id, lo);
+    cr_assert_eq(eddy__sockaddr_from_host(&sa, &len, "fe80::1%1lo", 0, false, false), 0);
+    cr_assert_eq(sa.in6.sin6_scope_id, 0, "not a number, and no interface has that name");
+}

@@ -18,6 +18,7 @@
  *  EDDY_NO_UNIX              UNIX-domain sockets: listen_path,        TCP; listen_fd/socket_new
  *                            connect_path, options.path, "unix"       on a TCP fd; pipes and ttys
  *                            -> -ENOSYS (NULL for the constructors)   wrapped by fd still work
+ *                                                                     (unless EDDY_NO_PIPE_TTY)
  *  EDDY_NO_FD_PASSING        SCM_RIGHTS: eddy_socket_write_fd ->      UNIX sockets without
  *                            'error' -ENOSYS; no 'fd' events          descriptors
  *  EDDY_NO_ENCODINGS         StringDecoder and Buffer.from: every     bytes ('data' as bytes,
@@ -32,10 +33,26 @@
  *                            #error
  *  EDDY_NO_RESOLVER          getaddrinfo and its worker threads (no   IP literals; "localhost" is
  *                            thread is ever made): a name is          127.0.0.1; user resolvers
- *                            ENOTFOUND ("getaddrinfo"), as Node       (eddy_connect_options.lookup)
- *                            reports a name that does not resolve
+ *                            ENOTFOUND ("getaddrinfo"), as Node       (eddy_connect_options.lookup,
+ *                            reports a name that does not resolve     unless EDDY_NO_USER_RESOLVER)
  *  EDDY_NO_DIAGNOSTICS_TEXT  eddy_strerror's message table:           eddy_err_name's names
  *                            eddy_strerror returns the name
+ *  EDDY_NO_USER_RESOLVER     user resolvers: eddy_connect_options.    getaddrinfo (unless
+ *                            lookup set -> -ENOSYS (eddy_connect:     EDDY_NO_RESOLVER); with
+ *                            NULL), eddy_lookup_done -> -ENOSYS;      both switches a name has
+ *                            with EDDY_NO_RESOLVER: no happy          one address at most
+ *                            eyeballs (nothing to try a second time)  ("localhost")
+ *  EDDY_NO_ONREAD            Node's onread (reads into the caller's   'data' events
+ *                            buffer): eddy_socket_set_onread ->
+ *                            -ENOSYS, connect with opts->onread too
+ *                            (eddy_connect: NULL)
+ *  EDDY_NO_PIPE_TTY          pipes and ttys wrapped as sockets        sockets wrapped by fd
+ *                            (eddy_socket_new with such an fd ->      (TCP, and UNIX ones read
+ *                            NULL); no fstat: eddy_server_listen_fd   and written as TCP's)
+ *                            on a regular file is 'error' ENOTSOCK
+ *  EDDY_NO_CORK              eddy_socket_cork/uncork -> -ENOSYS       writes held within one
+ *                                                                     callback still leave in
+ *                                                                     one sendmsg
  *  EDDY_MINIMAL              all of the above                         a TCP server and client
  */
 /* clang-format on */
@@ -66,6 +83,18 @@
 #endif
 #ifndef EDDY_NO_DIAGNOSTICS_TEXT
 #define EDDY_NO_DIAGNOSTICS_TEXT 1
+#endif
+#ifndef EDDY_NO_USER_RESOLVER
+#define EDDY_NO_USER_RESOLVER 1
+#endif
+#ifndef EDDY_NO_ONREAD
+#define EDDY_NO_ONREAD 1
+#endif
+#ifndef EDDY_NO_PIPE_TTY
+#define EDDY_NO_PIPE_TTY 1
+#endif
+#ifndef EDDY_NO_CORK
+#define EDDY_NO_CORK 1
 #endif
 #endif
 

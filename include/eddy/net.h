@@ -113,7 +113,10 @@ int eddy_server_listen(eddy_server *s, int port, const char *host, eddy_listener
  * EDDY_NO_UNIX: -ENOSYS (-EINVAL for a NULL server), nothing else happens. */
 int eddy_server_listen_path(eddy_server *s, const char *path, eddy_listener on_listening,
                             void *ctx);
-/* Listens on an fd that is already bound (and maybe listening). */
+/* Listens on an fd that is already bound (and maybe listening). Returns as
+ * eddy_server_listen; what the fd is comes as a later 'error' (syscall "listen"): a pipe
+ * or tty ENOTSOCK, a regular file, a datagram or a connected socket EINVAL (a regular
+ * file is ENOTSOCK too under EDDY_NO_PIPE_TTY, which has no fstat). */
 int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, void *ctx);
 
 /* Stops accepting at once. 'close' is emitted from the loop once every connection that
@@ -178,7 +181,8 @@ typedef struct {
  * to a pipe whose reader is gone is an 'error' EPIPE, never a SIGPIPE). NULL for what
  * cannot be a stream: a datagram or listening socket, a regular file, a closed fd. The
  * socket owns the fd from then on (it closes it after 'close'). EDDY_NO_UNIX: NULL for
- * type "unix". */
+ * type "unix". EDDY_NO_PIPE_TTY (eddy/config.h): NULL for a pipe or tty too (only sockets
+ * are wrapped). */
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
 
 /* A socket connecting to host:port (host NULL or "": "localhost"). host is an IP literal
@@ -211,7 +215,8 @@ typedef void (*eddy_resolver)(eddy_lookup *req, const char *host, int family, vo
  * that is not an IP literal (the socket then fails with 'error' -EINVAL, syscall
  * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM).
  * User resolvers work in every build, EDDY_NO_RESOLVER included (they are the way to names
- * there). */
+ * there), except under EDDY_NO_USER_RESOLVER (eddy/config.h): there this returns -ENOSYS
+ * (no resolver of the user's can have been called: eddy_connect refuses opts->lookup). */
 int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count);
 
 /* Node's onread option: reads go into the caller's memory and to a callback, not to
@@ -229,7 +234,9 @@ typedef struct {
 
 /* Sets (or with NULL or a NULL callback, removes) onread for the reads that follow; also
  * in eddy_connect_options.onread. 0, -EINVAL (NULL socket, or no buffer and no
- * get_buffer), -ENOMEM. The struct is copied; the buffers stay the caller's. */
+ * get_buffer), -ENOMEM. The struct is copied; the buffers stay the caller's.
+ * EDDY_NO_ONREAD (eddy/config.h): -ENOSYS (-EINVAL for a NULL socket), reads stay 'data'
+ * events; eddy_connect with opts->onread is NULL, eddy_socket_connect_opts -ENOSYS. */
 int eddy_socket_set_onread(eddy_socket *s, const eddy_onread *onread);
 
 /* Where and how to connect, for eddy_connect and eddy_socket_connect_opts. Zero-initialise
@@ -289,12 +296,16 @@ typedef struct {
  * EDDY_NO_RESOLVER (eddy/config.h): no getaddrinfo and no thread. Without opts->lookup,
  * "localhost" is 127.0.0.1 ('lookup' with it, then the connect) and any other name fails
  * as one that does not resolve: 'lookup' with EDDY_ENOTFOUND, 'error' EDDY_ENOTFOUND
- * ("getaddrinfo"), 'close'(true), from the loop. EDDY_NO_UNIX: NULL for opts->path. */
+ * ("getaddrinfo"), 'close'(true), from the loop. EDDY_NO_UNIX: NULL for opts->path.
+ * EDDY_NO_USER_RESOLVER: NULL for opts->lookup set (whatever the host); with
+ * EDDY_NO_RESOLVER as well, a name has at most one address, so happy eyeballs never starts
+ * and the auto_select_family options change nothing. */
 eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
                           eddy_listener on_connect, void *ctx);
 /* The same for a socket made by eddy_socket_new (or from its own 'close' listener, to
  * connect it again). 0, -EINVAL (bad options, a socket connecting or connected, or
- * destroyed outside its 'close'), -ENOMEM. */
+ * destroyed outside its 'close'), -ENOMEM. EDDY_NO_USER_RESOLVER: -ENOSYS for
+ * opts->lookup set, nothing else happens (EDDY_NO_UNIX: -ENOSYS for opts->path). */
 int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
                              eddy_listener on_connect, void *ctx);
 
@@ -359,7 +370,8 @@ int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listen
                        void *ctx);
 
 /* Node's cork/uncork: while corked, writes are queued and not sent; the last uncork (or
- * end) sends them together. Nests (up to 255). 0, -EINVAL for NULL, -EOVERFLOW. */
+ * end) sends them together. Nests (up to 255). 0, -EINVAL for NULL, -EOVERFLOW.
+ * EDDY_NO_CORK (eddy/config.h): -ENOSYS (-EINVAL for NULL), writes go out as uncorked. */
 int eddy_socket_cork(eddy_socket *s);
 int eddy_socket_uncork(eddy_socket *s);
 

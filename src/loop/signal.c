@@ -17,8 +17,10 @@
  * The process-wide state, and why it must exist: a signal handler receives no context
  * pointer, so the loops that watch a signal can only be found through a global. There is
  * exactly that: the list of loops with watchers (registry, with per-loop counts per
- * signal), how many loops watch each signal (to install the handler with the first and
- * restore the saved disposition with the last), the saved dispositions, a mutex that
+ * signal), the list of the signals watched (dispositions: for each, how many loops watch
+ * it, to install the handler with the first and restore the saved disposition with the
+ * last; allocated with the first watcher of a signal, so that a program that watches two
+ * signals keeps two saved sigactions, not one per possible signal), a mutex that
  * orders the threads that start and stop watchers, and a spinlock that the handler takes
  * to read the registry. The spinlock is safe in signal context: it is only held by a
  * thread that has blocked every signal first (so the handler can never interrupt its own
@@ -63,11 +65,18 @@ struct eddy__signals {
     eddy__io io;
 };
 
+/* A signal some loop watches: what to restore when the last loop stops watching it. */
+struct disposition {
+    struct disposition *next;
+    int signum;
+    unsigned loops; /* loops watching signum */
+    struct sigaction saved;
+};
+
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static atomic_flag registry_spin = ATOMIC_FLAG_INIT;
 static eddy__queue registry = {&registry, &registry};
-static unsigned loops_watching[MAX_SIGNUM + 1];
-static struct sigaction saved_action[MAX_SIGNUM + 1];
+static struct disposition *dispositions; /* under registry_mutex; never read by the handler */
 
 static uint_least64_t signal_bit(int signum)
 {
@@ -124,6 +133,16 @@ static void registry_unlock(const sigset_t *old)
     pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+/* The disposition entry of signum (under the mutex), its link in the list in *link. */
+static struct disposition *disposition_find(int signum, struct disposition ***link)
+{
+    struct disposition **p = &dispositions;
+    while (*p && (*p)->signum != signum)
+        p = &(*p)->next;
+    *link = p;
+    return *p;
+}
+
 /* Counts one more watcher of signum on st: installs the handler for the process's first
  * one. 0 or -errno (the counts are unchanged then). */
 static int registry_add(struct eddy__signals *st, int signum)
@@ -132,16 +151,26 @@ static int registry_add(struct eddy__signals *st, int signum)
     registry_lock(&old);
     int err = 0;
     if (st->watching[signum] == 0) { /* this loop is new to signum */
-        if (loops_watching[signum] == 0) {
+        struct disposition **link;
+        struct disposition *d = disposition_find(signum, &link);
+        if (!d) {
+            d = eddy__calloc(1, sizeof *d);
             struct sigaction sa = {0};
             sa.sa_handler = on_signal;
             sa.sa_flags = SA_RESTART;
             sigfillset(&sa.sa_mask); /* no handler of ours nests inside another */
-            if (sigaction(signum, &sa, &saved_action[signum]) < 0)
+            if (!d) {
+                err = -ENOMEM;
+            } else if (sigaction(signum, &sa, &d->saved) < 0) {
                 err = -errno;
+                eddy__free(d);
+            } else {
+                d->signum = signum;
+                *link = d;
+            }
         }
         if (!err)
-            loops_watching[signum]++;
+            d->loops++;
     }
     if (!err) {
         spin_lock();
@@ -163,8 +192,13 @@ static void registry_remove(struct eddy__signals *st, int signum)
     if (--st->watching_total == 0)
         eddy__queue_remove(&st->registry_node);
     spin_unlock();
-    if (st->watching[signum] == 0 && --loops_watching[signum] == 0)
-        sigaction(signum, &saved_action[signum], NULL);
+    struct disposition **link;
+    struct disposition *d = st->watching[signum] == 0 ? disposition_find(signum, &link) : NULL;
+    if (d && --d->loops == 0) {
+        sigaction(signum, &d->saved, NULL);
+        *link = d->next;
+        eddy__free(d);
+    }
     registry_unlock(&old);
 }
 

@@ -10,10 +10,27 @@
 #include <string.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <stdlib.h>
+#include <stdint.h>
 
 #include "common/text.h"
 #include "net_internal.h"
+
+/* A zone id: its number ("fe80::1%2"), or the index of the interface it names ("%eth0"),
+ * 0 when there is none. Digits by hand, not strtoul: a static program would carry libc's
+ * whole integer scanner for this one call (2 KB on musl). A number too big for an index
+ * saturates (no interface has it: the connect fails as for any unknown zone). */
+static uint32_t zone_index(const char *zone)
+{
+    uint64_t id = 0;
+    for (const char *p = zone; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return if_nametoindex(zone); /* a name such as eth0 */
+        id = id * 10 + (uint64_t)(*p - '0');
+        if (id > UINT32_MAX)
+            id = UINT32_MAX;
+    }
+    return (uint32_t)id;
+}
 
 int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *host, int port,
                              bool any_for_null, bool prefer_ipv6)
@@ -49,15 +66,8 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
         out->in6.sin6_port = htons((uint16_t)port);
         if (inet_pton(AF_INET6, buf, &out->in6.sin6_addr) != 1)
             return -EINVAL;
-        if (zone) {
-            unsigned long id = 0;
-            char *end;
-            id = strtoul(zone + 1, &end, 10);
-            if (*end != '\0') {
-                id = if_nametoindex(zone + 1); /* a name such as eth0 */
-            }
-            out->in6.sin6_scope_id = (uint32_t)id;
-        }
+        if (zone)
+            out->in6.sin6_scope_id = zone_index(zone + 1);
         *len = sizeof out->in6;
         return 0;
     }

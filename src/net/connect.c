@@ -11,7 +11,12 @@
  * attempts stay open; the first attempt that connects becomes the socket's descriptor and
  * the others are closed; when every attempt failed, 'error' is the last failure. What a
  * lookup needs lives in a struct socket_lookup (allocated for such sockets only, hung on
- * socket_rare), so the socket itself does not grow. */
+ * socket_rare), so the socket itself does not grow.
+ *
+ * EDDY_NO_USER_RESOLVER (eddy/config.h) leaves the user's resolvers out (opts->lookup is
+ * -ENOSYS); with EDDY_NO_RESOLVER as well, a name has at most one address ("localhost"),
+ * so there is no happy eyeballs either (ONE_ADDRESS): its attempts, their timer and their
+ * order are not built. */
 /* Feature macros before any header, so that a build without -D flags sees the POSIX and
  * Linux declarations this file uses (glibc, musl, uClibc; ignored elsewhere). */
 #ifndef _GNU_SOURCE
@@ -27,6 +32,10 @@
 #include "common/alloc.h"
 #include "net_internal.h"
 #include "sys.h"
+
+#if defined(EDDY_NO_RESOLVER) && defined(EDDY_NO_USER_RESOLVER)
+#define ONE_ADDRESS 1 /* no lookup can return two addresses */
+#endif
 
 /* ---- connecting ---- */
 
@@ -163,6 +172,7 @@ static int socket_connect_to(eddy_socket *s, const struct connect_target *t,
 
 /* ---- connecting to a name ---- */
 
+#ifndef ONE_ADDRESS
 enum { DEFAULT_ATTEMPT_MS = 250, MIN_ATTEMPT_MS = 10 };
 
 /* One connect(2) of happy eyeballs. Attempts never move in memory (the loop links their
@@ -172,34 +182,42 @@ struct attempt {
     struct socket_lookup *lookup;
     size_t index; /* in lookup->addrs */
 };
+#endif
 
 struct socket_lookup {
     eddy_socket *s;
     struct eddy__lookup_req *pool; /* in flight on the worker pool */
-    struct eddy_lookup *user;      /* in flight at the user's resolver */
-    eddy__deferred deliver;        /* the user's result, handled from the pending phase */
+#ifndef EDDY_NO_USER_RESOLVER
+    struct eddy_lookup *user; /* in flight at the user's resolver */
+    eddy__deferred deliver;   /* the user's result, handled from the pending phase */
     int user_err;
+#endif
     int port, family;
-    bool single; /* no autoSelectFamily: the first address only */
-    uint64_t attempt_ns;
     eddy__sockaddr local;
     socklen_t local_len;
     int local_port;
     eddy__inaddr *addrs; /* the lookup's result; then the order in which they are tried */
-    size_t count, next;
+    size_t count;
+#ifndef ONE_ADDRESS
+    bool single; /* no autoSelectFamily: the first address only */
+    uint64_t attempt_ns;
+    size_t next;
     struct attempt *attempts; /* count slots, used in order */
     size_t live;              /* attempts connecting */
     struct eddy_timer timer;  /* the attempt timeout */
     int last_err;
     uint8_t last_call;
     size_t last_index;
+#endif
     char host[];
 };
 
+#ifndef EDDY_NO_USER_RESOLVER
 /* A lookup of the user's resolver; separate from the socket, which may go first. */
 struct eddy_lookup {
     struct socket_lookup *owner; /* NULL: the socket was destroyed, the result is dropped */
 };
+#endif
 
 static void inaddr_to_sockaddr(eddy__sockaddr *out, const eddy__inaddr *a, int port)
 {
@@ -227,6 +245,7 @@ static socklen_t attempt_local(const struct socket_lookup *l, int family, eddy__
     return len;
 }
 
+#ifndef ONE_ADDRESS
 static void attempt_close(struct attempt *a)
 {
     if (a->io.fd < 0)
@@ -402,6 +421,8 @@ static size_t order_attempts(eddy__inaddr *addrs, size_t n)
     return kept;
 }
 
+#endif /* ONE_ADDRESS */
+
 static void emit_lookup(eddy_socket *s, int code, const eddy__inaddr *addr, const char *host)
 {
     eddy_event ev = {0};
@@ -430,26 +451,35 @@ static void lookup_resolved(struct socket_lookup *l, int err)
         eddy__socket_destroy(s, err, CALL_GETADDRINFO); /* nothing if a listener did */
         return;
     }
+#ifdef ONE_ADDRESS
+    size_t n = 1;
+#else
     size_t n = l->single ? 1 : l->count;
+#endif
     for (size_t i = 0; i < n; i++) {
         emit_lookup(s, 0, &l->addrs[i], l->host);
         if (socket_has(s, S_DESTROYED))
             return; /* a 'lookup' listener destroyed it */
     }
+#ifndef ONE_ADDRESS
     l->count = l->single ? 1 : order_attempts(l->addrs, l->count);
-    if (l->count == 1) {
+    if (l->count == 1)
+#endif
+    {
         eddy__sockaddr sa, local;
         inaddr_to_sockaddr(&sa, &l->addrs[0], l->port);
         socklen_t local_len = attempt_local(l, sa.sa.sa_family, &local);
         connect_address(s, &sa, eddy__inaddr_len(&l->addrs[0]), &local, local_len, NULL);
         return;
     }
+#ifndef ONE_ADDRESS
     l->attempts = eddy__calloc(l->count, sizeof *l->attempts);
     if (!l->attempts) {
         eddy__socket_destroy(s, -ENOMEM, CALL_CONNECT);
         return;
     }
     attempt_next(l);
+#endif
 }
 
 static void lookup_pool_done(struct eddy__lookup_req *req, void *owner)
@@ -462,6 +492,13 @@ static void lookup_pool_done(struct eddy__lookup_req *req, void *owner)
     lookup_resolved(l, req->err);
 }
 
+#ifdef EDDY_NO_USER_RESOLVER
+int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count)
+{
+    (void)req, (void)err, (void)addresses, (void)count;
+    return -ENOSYS; /* no user resolver can have been called */
+}
+#else
 static void lookup_user_deliver(eddy__deferred *d)
 {
     struct socket_lookup *l = EDDY__CONTAINER_OF(d, struct socket_lookup, deliver);
@@ -506,6 +543,7 @@ int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, si
     eddy__defer(l->s->io.loop, &l->deliver); /* never from inside the resolver's call */
     return ret;
 }
+#endif /* EDDY_NO_USER_RESOLVER */
 
 void eddy__socket_lookup_stop(eddy_socket *s)
 {
@@ -514,12 +552,16 @@ void eddy__socket_lookup_stop(eddy_socket *s)
         return;
     eddy__lookup_cancel(l->pool);
     l->pool = NULL;
+#ifndef EDDY_NO_USER_RESOLVER
     if (l->user) {
         l->user->owner = NULL; /* freed by its eddy_lookup_done */
         l->user = NULL;
     }
     eddy__defer_cancel(&l->deliver);
+#endif
+#ifndef ONE_ADDRESS
     attempts_close(l);
+#endif
 }
 
 void eddy__socket_lookup_free(eddy_socket *s)
@@ -528,7 +570,9 @@ void eddy__socket_lookup_free(eddy_socket *s)
     if (!l)
         return;
     eddy__socket_lookup_stop(s);
+#ifndef ONE_ADDRESS
     eddy__free(l->attempts);
+#endif
     eddy__free(l->addrs);
     eddy__free(l);
     s->rare->lookup = NULL;
@@ -547,7 +591,12 @@ static int connect_name(eddy_socket *s, const struct connect_target *t,
         return -ENOMEM;
     size_t n = strlen(t->host);
     struct socket_lookup *l = eddy__calloc(1, sizeof *l + n + 1);
+#ifdef EDDY_NO_USER_RESOLVER
+    (void)o; /* opts->lookup was refused by target_from_options */
+    void *user = NULL;
+#else
     struct eddy_lookup *user = o && o->lookup ? eddy__calloc(1, sizeof *user) : NULL;
+#endif
     if (!l || (o && o->lookup && !user)) {
         eddy__free(l);
         eddy__free(user);
@@ -569,6 +618,7 @@ static int connect_name(eddy_socket *s, const struct connect_target *t,
     if (family == 0 && t->local_len)
         family = t->local.sa.sa_family == AF_INET6 ? 6 : 4;
     l->family = family;
+#ifndef ONE_ADDRESS
     l->single = o && o->no_auto_select_family;
     uint64_t ms = o && o->auto_select_family_attempt_timeout_ms
                       ? o->auto_select_family_attempt_timeout_ms
@@ -576,17 +626,22 @@ static int connect_name(eddy_socket *s, const struct connect_target *t,
     if (ms < MIN_ATTEMPT_MS)
         ms = MIN_ATTEMPT_MS; /* Node's floor */
     l->attempt_ns = ms > UINT64_MAX / 2000000u ? UINT64_MAX / 2 : ms * 1000000u;
-    eddy__deferred_init(&l->deliver, lookup_user_deliver);
     eddy__timer_init(&l->timer, s->io.loop);
     eddy__timer_set_ref(&l->timer, false); /* the connecting socket keeps the loop alive */
+#endif
+#ifndef EDDY_NO_USER_RESOLVER
+    eddy__deferred_init(&l->deliver, lookup_user_deliver);
+#endif
     s->rare->lookup = l;
     eddy__socket_sync_ref(s);
+#ifndef EDDY_NO_USER_RESOLVER
     if (user) {
         user->owner = l;
         l->user = user;
         o->lookup(user, l->host, family, o->lookup_ctx);
         return 0;
     }
+#endif
     /* Node's hints: ADDRCONFIG unless a family is asked for. */
     l->pool =
         eddy__lookup_start(s->io.loop, l->host, family, family == 0, lookup_pool_done, l, &err);
@@ -629,6 +684,14 @@ static int target_from_path(struct connect_target *t, const char *path)
 
 static int target_from_options(struct connect_target *t, const eddy_connect_options *o)
 {
+#ifdef EDDY_NO_USER_RESOLVER
+    if (o->lookup)
+        return -ENOSYS; /* whatever the host: the build has no user resolvers */
+#endif
+#ifdef EDDY_NO_ONREAD
+    if (o->onread)
+        return -ENOSYS; /* before any option is applied: nothing happens */
+#endif
     int err =
         o->path ? target_from_path(t, o->path) : target_from_host(t, o->port, o->host, o->family);
     if (err < 0 || o->path)

@@ -247,6 +247,10 @@ static void listen_started(eddy_server *s, int fd)
  * libuv's uv_pipe_chmod does for Node. 0, or -1 with errno. */
 static int unix_file_mode(const eddy_server *s, const eddy__sockaddr *addr)
 {
+#ifdef EDDY_NO_UNIX
+    (void)s, (void)addr; /* never a UNIX address: no stat, no chmod in the program */
+    return 0;
+#else
     if (addr->sa.sa_family != AF_UNIX || !(s->opts.readable_all || s->opts.writable_all))
         return 0;
     struct stat st;
@@ -257,6 +261,7 @@ static int unix_file_mode(const eddy_server *s, const eddy__sockaddr *addr)
     if ((st.st_mode & want) == want)
         return 0;
     return chmod(addr->un.sun_path, (st.st_mode | want) & 07777);
+#endif
 }
 
 static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t len)
@@ -285,8 +290,10 @@ static int bind_and_listen(eddy_server *s, const eddy__sockaddr *addr, socklen_t
     if (bind(fd, &addr->sa, len) < 0 || unix_file_mode(s, addr) < 0 ||
         listen(fd, s->opts.backlog) < 0) {
         int err = -errno;
+#ifndef EDDY_NO_UNIX
         if (addr->sa.sa_family == AF_UNIX && errno != EADDRINUSE)
             unlink(addr->un.sun_path); /* bound by us: not a file of someone else's */
+#endif
         close(fd);
         return err;
     }
@@ -437,8 +444,12 @@ int eddy_server_listen_fd(eddy_server *s, int fd, eddy_listener on_listening, vo
     int type;
     socklen_t tlen = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+#ifdef EDDY_NO_PIPE_TTY
+        err = -errno; /* a regular file too is ENOTSOCK: no fstat in this build */
+#else
         struct stat st;
         err = errno == ENOTSOCK && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? -EINVAL : -errno;
+#endif
     } else if (type != SOCK_STREAM) {
         err = -EINVAL;
     } else {
@@ -467,11 +478,13 @@ static void stop_listening(eddy_server *s)
         close(s->reserve_fd);
         s->reserve_fd = -1;
     }
+#ifndef EDDY_NO_UNIX /* else unix_path is never set */
     if (s->unix_path) {
         unlink(s->unix_path);
         eddy__free(s->unix_path);
         s->unix_path = NULL;
     }
+#endif
     due_remove(s, DUE_LISTENING); /* Node: no 'listening' once closed */
     sync_ref(s);
 }

@@ -311,11 +311,15 @@ static int64_t wrapped_fd_kind(int fd)
     int type;
     socklen_t tlen = sizeof type;
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0) {
+#ifdef EDDY_NO_PIPE_TTY
+        return -1; /* only sockets are wrapped in this build */
+#else
         struct stat st;
         if (errno != ENOTSOCK || fstat(fd, &st) < 0 ||
             !(S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
             return -1;
         return S_NOT_SOCKET | S_CONNECTED;
+#endif
     }
     if (type != SOCK_STREAM)
         return -1;

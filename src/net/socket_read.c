@@ -19,6 +19,14 @@
 #include "net_internal.h"
 #include "sys.h"
 
+/* With no UNIX sockets (a wrapped UNIX fd reads with read(2) then, no descriptors), no
+ * decoding and no onread (eddy/config.h), every socket reads as the hot path does: the
+ * general read loop is not built. */
+#if defined(EDDY_NO_UNIX) && defined(EDDY_NO_FD_PASSING) && defined(EDDY_NO_ENCODINGS) &&       \
+    defined(EDDY_NO_ONREAD)
+#define PLAIN_READS_ONLY 1
+#endif
+
 /* ---- reading ---- */
 
 static void emit_bytes(eddy_socket *s, const void *bytes, size_t len)
@@ -128,6 +136,7 @@ static ssize_t read_unix(eddy_socket *s, unsigned char *buf, size_t cap, bool *t
 }
 #endif
 
+#ifndef EDDY_NO_ONREAD
 /* Node's onread: the user's buffer for the next read (asked before every read, as
  * libuv asks its alloc callback), and the callback instead of 'data'. */
 static unsigned char *onread_buffer(eddy_socket *s, const eddy_onread *o, size_t *cap)
@@ -145,6 +154,11 @@ static void onread_deliver(eddy_socket *s, const eddy_onread *o, unsigned char *
     if (!o->callback(s, n, buf, o->ctx) && !socket_has(s, S_DESTROYED))
         eddy_socket_pause(s); /* Node: returning false pauses the socket */
 }
+#else
+/* Never called: no socket has an onread (eddy_socket_set_onread is -ENOSYS). */
+#define onread_buffer(s, o, cap) ((void)(s), (void)(o), (void)(cap), (unsigned char *)NULL)
+#define onread_deliver(s, o, buf, n) ((void)(s), (void)(o), (void)(buf), (void)(n))
+#endif
 
 /* Reads while the kernel fills the buffer, READS_PER_WAKEUP times at most. A template:
  * `plain` is a constant at each call site, and the plain instance (a TCP or pipe socket,
@@ -196,18 +210,36 @@ static EDDY__ALWAYS_INLINE void read_loop(eddy_socket *s, const eddy_onread *onr
     }
 }
 
+#ifdef PLAIN_READS_ONLY
+static void socket_read(eddy_socket *s)
+{
+    read_loop(s, NULL, true);
+}
+#else
+/* The socket's onread, or NULL for 'data' events. */
+static const eddy_onread *socket_onread(const eddy_socket *s)
+{
+#ifdef EDDY_NO_ONREAD
+    (void)s;
+    return NULL;
+#else
+    return s->rare && s->rare->onread.callback ? &s->rare->onread : NULL;
+#endif
+}
+
 static EDDY__NOINLINE void socket_read_general(eddy_socket *s)
 {
-    read_loop(s, s->rare && s->rare->onread.callback ? &s->rare->onread : NULL, false);
+    read_loop(s, socket_onread(s), false);
 }
 
 static void socket_read(eddy_socket *s)
 {
-    if (socket_has(s, S_UNIX | S_DECODING) || (s->rare && s->rare->onread.callback))
+    if (socket_has(s, S_UNIX | S_DECODING) || socket_onread(s))
         socket_read_general(s);
     else
         read_loop(s, NULL, true);
 }
+#endif
 
 /* Readiness of a socket: reading is the hot path, so the dispatch lives with it (the
  * read inlines here). */
@@ -240,6 +272,10 @@ int eddy_socket_set_onread(eddy_socket *s, const eddy_onread *onread)
 {
     if (!s)
         return -EINVAL;
+#ifdef EDDY_NO_ONREAD
+    (void)onread;
+    return -ENOSYS;
+#else
     if (!onread || !onread->callback) {
         if (s->rare)
             memset(&s->rare->onread, 0, sizeof s->rare->onread);
@@ -252,4 +288,5 @@ int eddy_socket_set_onread(eddy_socket *s, const eddy_onread *onread)
         return -ENOMEM;
     r->onread = *onread;
     return 0;
+#endif
 }

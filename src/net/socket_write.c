@@ -22,6 +22,20 @@
 
 /* ---- writing ---- */
 
+#ifdef EDDY_NO_CORK
+#define socket_corked(s) ((void)(s), false) /* eddy_socket_cork is -ENOSYS */
+#else
+#define socket_corked(s) ((s)->corked != 0)
+#endif
+
+#ifdef EDDY_NO_PIPE_TTY
+/* Only sockets are wrapped (eddy/config.h): every write is a send. */
+#define socket_not_socket(s) ((void)(s), false)
+#define write_not_socket(fd, iov, cnt) ((void)(fd), (void)(iov), (void)(cnt), (ssize_t)-1)
+#else
+#define socket_not_socket(s) socket_has(s, S_NOT_SOCKET)
+
+
 /* A wrapped pipe or tty (not a socket): write(2) has no MSG_NOSIGNAL, and a write to a
  * pipe whose reader is gone raises SIGPIPE. SIGPIPE is blocked for this thread around the
  * write, and one the write raised is taken before unblocking (sigwait returns at once for
@@ -48,6 +62,7 @@ static ssize_t write_not_socket(int fd, const struct iovec *iov, int cnt)
     errno = saved;
     return n;
 }
+#endif
 
 /* Sends what the kernel takes; a NULL iov means the head request alone with its fd. */
 static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_fd)
@@ -75,7 +90,7 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
     }
 #endif
     ssize_t n;
-    if (socket_has(s, S_NOT_SOCKET))
+    if (socket_not_socket(s))
         return write_not_socket(s->io.fd, iov, iovcnt);
     /* MSG_NOSIGNAL: a write to a reset connection returns EPIPE instead of raising
      * SIGPIPE, whatever the process's signal disposition. */
@@ -268,7 +283,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
     s->bytes_written += len;
     size_t sent = 0;
     bool was_empty = eddy__queue_empty(&s->writes);
-    bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !s->corked;
+    bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !socket_corked(s);
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
      * leave together in one sendmsg when the callback that made them returns. */
@@ -279,7 +294,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
         ssize_t n = tried;
         if (tried != NOT_SENT) {
             /* the fast path sent already */
-        } else if (socket_has(s, S_NOT_SOCKET)) {
+        } else if (socket_not_socket(s)) {
             struct iovec one = {(void *)data, len};
             n = write_not_socket(s->io.fd, &one, 1);
         } else {
@@ -322,7 +337,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
     s->queued += rest;
     if (was_empty)
         eddy__socket_sync_ref(s); /* a paused socket with writes keeps the loop alive */
-    if (s->corked) {
+    if (socket_corked(s)) {
         /* held until uncork */
     } else if (hold && s->queued >= s->high_water_mark && !(s->io.events & EDDY__WRITABLE)) {
         /* Held writes reached the high-water mark: send them now, so that holding never
@@ -386,7 +401,7 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
     if (s && data && len - 1 < MAX_WRITE && !cb &&
         (s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
             S_CONNECTED &&
-        !s->corked && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
+        !socket_corked(s) && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
         eddy__queue_empty(&s->writes)) {
         ssize_t n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
         if (n != (ssize_t)len)
@@ -460,6 +475,17 @@ bool eddy_socket_write_string_len(eddy_socket *s, const char *str, size_t slen, 
 #endif
 }
 
+#ifdef EDDY_NO_CORK
+int eddy_socket_cork(eddy_socket *s)
+{
+    return s ? -ENOSYS : -EINVAL;
+}
+
+int eddy_socket_uncork(eddy_socket *s)
+{
+    return s ? -ENOSYS : -EINVAL;
+}
+#else
 /* The cork came off: what it held leaves now, in one sendmsg when it can. */
 static void uncorked(eddy_socket *s)
 {
@@ -485,6 +511,7 @@ int eddy_socket_uncork(eddy_socket *s)
         uncorked(s);
     return 0;
 }
+#endif
 
 int eddy_socket_end_cb(eddy_socket *s, const void *data, size_t len, eddy_listener on_finish,
                        void *ctx)
@@ -507,10 +534,12 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
         return -EINVAL;
     if (socket_has(s, S_END_CALLED | S_DESTROYED))
         return 0;
+#ifndef EDDY_NO_CORK
     if (s->corked) {
         s->corked = 0; /* Node: end() uncorks */
         uncorked(s);
     }
+#endif
     if (data && len)
         queue_write(s, data, len, -1, NULL, NULL);
     if (socket_has(s, S_DESTROYED))

@@ -4,10 +4,13 @@
  * diagnostics hook. Built by scripts/check-vendoring.sh with the one cc line:
  *     cc -std=c11 -DEDDY_MINIMAL -Iinclude -Isrc src/(every .c) tests/firmware/switched_off.c
  * Prints one line per check; exit status 0 when all passed. */
+/* pipe, fileno: POSIX, beside the C11 of the line */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "eddy.h"
 
@@ -33,6 +36,7 @@ static struct {
     int n_errors;
     int connects;
     int echoed;
+    int resolver_calls;
     char diag[256];
     eddy_server *server;
 } seen;
@@ -77,6 +81,19 @@ static void on_diag(const eddy_diagnostic *d, void *ctx)
 {
     (void)ctx;
     snprintf(seen.diag, sizeof seen.diag, "%s", d->text);
+}
+
+static void resolver(eddy_lookup *req, const char *host, int family, void *ctx)
+{
+    (void)host, (void)family, (void)ctx;
+    seen.resolver_calls++;
+    eddy_lookup_done(req, EDDY_ENOTFOUND, NULL, 0);
+}
+
+static bool on_read(eddy_socket *s, size_t nread, void *buf, void *ctx)
+{
+    (void)s, (void)nread, (void)buf, (void)ctx;
+    return true;
 }
 
 static void never(void *arg)
@@ -153,6 +170,49 @@ int main(void)
     run(loop, 100);
     CHECK(seen.n_errors == 2 && seen.errors[1] == -ENOSYS, "... then 'error' -ENOSYS");
 
+    /* EDDY_NO_USER_RESOLVER */
+    CHECK(eddy_lookup_done(NULL, 0, NULL, 0) == -ENOSYS, "eddy_lookup_done: -ENOSYS");
+    eddy_connect_options lookup_opts = {.host = "example.invalid", .port = 1, .lookup = resolver};
+    CHECK(eddy_connect(loop, &lookup_opts, NULL, NULL) == NULL, "eddy_connect with lookup: NULL");
+    lookup_opts.host = "127.0.0.1";
+    CHECK(eddy_socket_connect_opts(plain, &lookup_opts, NULL, NULL) == -ENOSYS,
+          "eddy_socket_connect_opts with lookup: -ENOSYS");
+    CHECK(seen.resolver_calls == 0 && !eddy_socket_connecting(plain), "... and nothing happens");
+
+    /* EDDY_NO_ONREAD */
+    static char onread_buf[64];
+    eddy_onread onread = {.buffer = onread_buf, .size = sizeof onread_buf, .callback = on_read};
+    CHECK(eddy_socket_set_onread(plain, &onread) == -ENOSYS, "eddy_socket_set_onread: -ENOSYS");
+    eddy_connect_options onread_opts = {.host = "127.0.0.1", .port = 1, .onread = &onread};
+    CHECK(eddy_connect(loop, &onread_opts, NULL, NULL) == NULL, "eddy_connect with onread: NULL");
+    CHECK(eddy_socket_connect_opts(plain, &onread_opts, NULL, NULL) == -ENOSYS &&
+              !eddy_socket_connecting(plain),
+          "eddy_socket_connect_opts with onread: -ENOSYS, nothing happens");
+
+    /* EDDY_NO_CORK */
+    CHECK(eddy_socket_cork(plain) == -ENOSYS && eddy_socket_uncork(plain) == -ENOSYS,
+          "eddy_socket_cork/uncork: -ENOSYS");
+    CHECK(eddy_socket_cork(NULL) == -EINVAL, "eddy_socket_cork(NULL): -EINVAL");
+
+    /* EDDY_NO_PIPE_TTY */
+    int pfd[2];
+    CHECK(pipe(pfd) == 0, "pipe");
+    eddy_socket_options pipe_opts = {.fd = pfd[0], .use_fd = true};
+    CHECK(eddy_socket_new(loop, &pipe_opts) == NULL, "eddy_socket_new with a pipe: NULL");
+    close(pfd[0]);
+    close(pfd[1]);
+    FILE *file = tmpfile();
+    eddy_server *file_server = eddy_create_server(loop, NULL, NULL, NULL);
+    eddy_on(eddy_emitter_of(file_server), "error", on_error, NULL);
+    CHECK(file && eddy_server_listen_fd(file_server, fileno(file), NULL, NULL) == 0,
+          "eddy_server_listen_fd on a regular file: 0");
+    run(loop, 100);
+    CHECK(seen.n_errors == 3 && seen.errors[2] == -ENOTSOCK && !strcmp(seen.syscalls[2], "listen"),
+          "... then 'error' ENOTSOCK (listen)");
+    eddy_server_close(file_server, NULL, NULL);
+    if (file)
+        fclose(file);
+
     /* What is left: TCP over an IP literal and over "localhost" (127.0.0.1). */
     CHECK(eddy_server_listen(server, 0, "127.0.0.1", NULL, NULL) == 0, "listen 127.0.0.1:0");
     run(loop, 50);
@@ -173,8 +233,8 @@ int main(void)
     CHECK(named != NULL, "eddy_create_connection to a name: a socket");
     eddy_on(eddy_emitter_of(named), "error", on_error, NULL);
     run(loop, 2000);
-    CHECK(seen.n_errors == 3 && seen.errors[2] == EDDY_ENOTFOUND &&
-              strcmp(seen.syscalls[2], "getaddrinfo") == 0,
+    CHECK(seen.n_errors == 4 && seen.errors[3] == EDDY_ENOTFOUND &&
+              strcmp(seen.syscalls[3], "getaddrinfo") == 0,
           "... then 'error' ENOTFOUND (getaddrinfo)");
 
     /* Diagnostics go to the hook (no stdio in the library). */
