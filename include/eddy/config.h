@@ -53,6 +53,11 @@
  *  EDDY_NO_CORK              eddy_socket_cork/uncork -> -ENOSYS       writes held within one
  *                                                                     callback still leave in
  *                                                                     one sendmsg
+ *  EDDY_NO_USER_EVENTS       emitter events with names of one's own   the library's events ('data',
+ *                            (any name that is not a built-in one):   'end', 'close', 'error'...,
+ *                            eddy_on/once/prepend* and eddy_emit ->   'newListener' and
+ *                            -ENOSYS; eddy_off, eddy_listener_count,  'removeListener')
+ *                            eddy_remove_all_listeners: 0
  *  EDDY_MINIMAL              all of the above                         a TCP server and client
  */
 /* clang-format on */
@@ -95,6 +100,9 @@
 #endif
 #ifndef EDDY_NO_CORK
 #define EDDY_NO_CORK 1
+#endif
+#ifndef EDDY_NO_USER_EVENTS
+#define EDDY_NO_USER_EVENTS 1
 #endif
 #endif
 

@@ -87,7 +87,8 @@ eddy_emitter *eddy_emitter_of(void *object);
  * 0, -EINVAL (NULL emitter, event or fn) or -ENOMEM, in which case nothing changed and
  * no 'newListener' was emitted (unless 'newListener' listeners themselves added listeners
  * to the same event and the room for this one then lacked). Does nothing and returns 0
- * once eddy_emitter_free has been called from a running listener. */
+ * once eddy_emitter_free has been called from a running listener. EDDY_NO_USER_EVENTS
+ * (eddy/config.h): -ENOSYS for a name that is not one of the library's events. */
 int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 int eddy_once(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
 int eddy_prepend_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx);
@@ -113,7 +114,9 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event);
  * same event). Listeners added during the emit do not run in it; listeners removed during
  * it still do, except a once listener that already ran in a nested emit. Returns how many
  * listeners ran (0: none), or -EINVAL. An 'error' nobody listens to goes to the
- * uncaught-error hook and returns 0. Never allocates. */
+ * uncaught-error hook and returns 0. Never allocates. EDDY_NO_USER_EVENTS: -ENOSYS for a
+ * name that is not one of the library's events (eddy_off, eddy_listener_count and
+ * eddy_remove_all_listeners find nothing under such a name: 0). */
 int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev);
 
 /* How many listeners the event has now (removals during an emit count at once). */

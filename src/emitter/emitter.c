@@ -65,6 +65,16 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 1
 #define BUILTIN_INITIAL_CAP 2u
 #define BUILTIN_MAX UINT16_MAX
 #define USER_INITIAL_CAP 2u
+/* EDDY_NO_USER_EVENTS (eddy/config.h): only the built-in names. The user-event code below
+ * stays written once; with USER_EVENTS 0 every path to it is a constant-false branch, and
+ * the compiler drops it. */
+#ifdef EDDY_NO_USER_EVENTS
+#define USER_EVENTS 0
+#else
+#define USER_EVENTS 1
+#endif
+/* A list ref names a built-in event (else a user event: BUILTIN_COUNT + its index). */
+#define IS_BUILTIN(ref) (!USER_EVENTS || (ref) < BUILTIN_COUNT)
 
 static const char *const builtin_names[EDDY__EV_BUILTIN_COUNT] = {
     [EDDY__EV_DATA] = "data",
@@ -188,6 +198,8 @@ static uint32_t name_hash(const char *name)
 
 static long user_find(const struct eddy__emitter_table *t, const char *name, uint32_t hash)
 {
+    if (!USER_EVENTS)
+        return -1;
     for (uint32_t i = 0; i < t->n_users; i++)
         if (t->users[i]->hash == hash && strcmp(t->users[i]->name, name) == 0)
             return (long)i;
@@ -199,7 +211,7 @@ static long user_find(const struct eddy__emitter_table *t, const char *name, uin
 static inline struct listener *list_items(const struct eddy__emitter_table *t, unsigned ref,
                                           uint32_t *len)
 {
-    if (ref < BUILTIN_COUNT) {
+    if (IS_BUILTIN(ref)) {
         *len = t->start[ref + 1] - t->start[ref];
         return (struct listener *)t->items + t->start[ref];
     }
@@ -240,7 +252,7 @@ static uint32_t next_cap(uint32_t cap, uint32_t limit)
 static int list_reserve(eddy_emitter *e, unsigned ref)
 {
     struct eddy__emitter_table *t = e->table;
-    if (ref < BUILTIN_COUNT) {
+    if (IS_BUILTIN(ref)) {
         if (t->start[BUILTIN_COUNT] < t->cap)
             return 0;
         uint32_t ncap = next_cap(t->cap, BUILTIN_MAX);
@@ -272,7 +284,7 @@ static void list_insert(struct eddy__emitter_table *t, unsigned ref, bool front,
 {
     struct listener *items;
     uint32_t pos, total;
-    if (ref < BUILTIN_COUNT) {
+    if (IS_BUILTIN(ref)) {
         items = t->items;
         pos = front ? t->start[ref] : t->start[ref + 1];
         total = t->start[BUILTIN_COUNT];
@@ -325,7 +337,7 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
         e->unsettled = 1;
         return;
     }
-    if (ref < BUILTIN_COUNT) {
+    if (IS_BUILTIN(ref)) {
         /* The built-in groups share one array: every later group moves down one, not
          * only the rest of this group (which left the later groups' offsets pointing one
          * past their listeners: a pipe's 'end' ran its 'data' listener). */
@@ -365,7 +377,7 @@ static void table_compact(struct eddy__emitter_table *t)
         }
     }
     t->start[BUILTIN_COUNT] = kept;
-    for (uint32_t i = t->n_users; i-- > 0;) {
+    for (uint32_t i = USER_EVENTS ? t->n_users : 0; i-- > 0;) {
         struct user_event *u = t->users[i];
         u->len = items_compact(u->items, u->len);
         if (u->len == 0 && !u->warned)
@@ -379,7 +391,7 @@ static void table_destroy(struct eddy__emitter_table *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; i < t->n_users; i++)
+    for (uint32_t i = 0; USER_EVENTS && i < t->n_users; i++)
         user_destroy(t->users[i]);
     eddy__free(t->users);
     eddy__free(t);
@@ -609,7 +621,7 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
     size_t count = live_count(table, ref);
     if (count <= e->max_listeners)
         return;
-    if (ref < BUILTIN_COUNT) {
+    if (IS_BUILTIN(ref)) {
         if (table->warned & (1u << ref))
             return;
         table->warned |= (uint16_t)(1u << ref);
@@ -651,6 +663,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
     /* Freed from a listener that is still running: the listener would go with it. */
     if (e->free_pending)
         return 0;
+    if (!USER_EVENTS && id < 0)
+        return -ENOSYS; /* EDDY_NO_USER_EVENTS */
 
     bool new_table = false, new_user = false;
     if (!e->table) {
@@ -788,7 +802,7 @@ static int remove_rest_silently(eddy_emitter *e)
 {
     struct eddy__emitter_table *t = e->table;
     int removed = 0;
-    for (unsigned ref = 0; ref < BUILTIN_COUNT + t->n_users; ref++) {
+    for (unsigned ref = 0; ref < BUILTIN_COUNT + (USER_EVENTS ? t->n_users : 0); ref++) {
         uint32_t len;
         list_items(t, ref, &len);
         for (uint32_t i = len; i-- > 0;) {
@@ -958,7 +972,7 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
             removed += remove_all_ref(e, id, builtin_names[id]);
     /* Events first seen meanwhile are not walked, as in Node. The table may move under
      * the listeners: it is read again for each event. */
-    uint32_t users = e->table ? e->table->n_users : 0;
+    uint32_t users = USER_EVENTS && e->table ? e->table->n_users : 0;
     for (uint32_t i = 0; i < users && !e->free_pending && e->table; i++)
         removed += remove_all_ref(e, BUILTIN_COUNT + i, e->table->users[i]->name);
     if (!e->free_pending)
@@ -977,6 +991,8 @@ int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev)
     int id = builtin_id(event);
     if (id >= 0)
         return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+    if (!USER_EVENTS)
+        return -ENOSYS; /* EDDY_NO_USER_EVENTS */
     if (!e->table)
         return 0;
     long index = user_find(e->table, event, name_hash(event));

@@ -37,6 +37,7 @@ static struct {
     int connects;
     int echoed;
     int resolver_calls;
+    int counted;
     char diag[256];
     eddy_server *server;
 } seen;
@@ -94,6 +95,21 @@ static bool on_read(eddy_socket *s, size_t nread, void *buf, void *ctx)
 {
     (void)s, (void)nread, (void)buf, (void)ctx;
     return true;
+}
+
+static void never_listener(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+    failures++;
+    puts("FAIL a listener that must never run ran");
+}
+
+static void count_listener(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (void)ctx;
+    seen.counted++;
 }
 
 static void never(void *arg)
@@ -193,6 +209,22 @@ int main(void)
     CHECK(eddy_socket_cork(plain) == -ENOSYS && eddy_socket_uncork(plain) == -ENOSYS,
           "eddy_socket_cork/uncork: -ENOSYS");
     CHECK(eddy_socket_cork(NULL) == -EINVAL, "eddy_socket_cork(NULL): -EINVAL");
+
+    /* EDDY_NO_USER_EVENTS */
+    eddy_emitter *em = eddy_emitter_new();
+    CHECK(em != NULL, "eddy_emitter_new");
+    CHECK(eddy_on(em, "tick", never_listener, NULL) == -ENOSYS &&
+              eddy_once(em, "tick", never_listener, NULL) == -ENOSYS &&
+              eddy_prepend_listener(em, "tick", never_listener, NULL) == -ENOSYS,
+          "eddy_on/once/prepend with a name of one's own: -ENOSYS");
+    CHECK(eddy_emit(em, "tick", NULL) == -ENOSYS, "eddy_emit of a name of one's own: -ENOSYS");
+    CHECK(eddy_listener_count(em, "tick") == 0 && eddy_off(em, "tick", never_listener, NULL) == 0 &&
+              eddy_remove_all_listeners(em, "tick") == 0,
+          "eddy_off/listener_count/remove_all_listeners find nothing: 0");
+    CHECK(eddy_on(em, "data", count_listener, NULL) == 0 && eddy_emit(em, "data", NULL) == 1 &&
+              seen.counted == 1,
+          "the library's own names still work");
+    eddy_emitter_free(em);
 
     /* EDDY_NO_PIPE_TTY */
     int pfd[2];
