@@ -123,6 +123,39 @@ Test(oldkernel, accept_when_accept4_refuses_its_flags_gives_nonblocking_cloexec_
     accept_two_connections();
 }
 
+/* Once a server learnt that accept4 is missing, it does not try it again. A second
+ * filter, installed after the first connection, makes accept4 fail with EPERM, which has
+ * no fallback (a server 'error'): a server that forgot would report it and lose the
+ * second connection. (Of two seccomp filters that both return an errno, the newer one's
+ * errno is the result.) */
+static void on_accepted_then_refuse_accept4(const eddy_event *ev, void *ctx)
+{
+    struct accepted *a = ctx;
+    on_accepted(ev, ctx);
+    if (a->connections == 1)
+        old_kernel(OLDKERNEL_ACCEPT4_EPERM);
+}
+
+Test(oldkernel, a_server_remembers_that_accept4_is_missing)
+{
+    old_kernel(OLDKERNEL_NO_ACCEPT4);
+    struct accepted a = {0};
+    int port = listening_server(&a, on_accepted_then_refuse_accept4);
+    int c1 = plain_client(port);
+    for (int i = 0; i < 100 && a.connections == 0; i++)
+        eddy_loop_run(a.loop, EDDY_RUN_ONCE);
+    cr_assert_eq(a.connections, 1);
+    cr_assert(accept4(-1, NULL, NULL, 0) < 0 && errno == EPERM, "the second filter is on");
+    int c2 = plain_client(port);
+    cr_assert(loop_ends_by_itself(a.loop, 5000));
+    cr_assert_eq(a.errors, 0, "accept4 was tried again (EPERM)");
+    cr_assert_eq(a.connections, 2);
+    cr_assert_eq(a.flags_ok, 2);
+    close(c1);
+    close(c2);
+    cr_assert_eq(eddy_loop_free(a.loop), 0);
+}
+
 static void on_failed(const eddy_event *ev, void *ctx)
 {
     struct accepted *a = ctx;

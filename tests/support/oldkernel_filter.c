@@ -101,6 +101,8 @@ int oldkernel_install(unsigned what)
         fail_call(&p, SYS_accept4, ENOSYS);
     if (what & OLDKERNEL_ACCEPT4_EINVAL)
         fail_call(&p, SYS_accept4, EINVAL);
+    if (what & OLDKERNEL_ACCEPT4_EPERM)
+        fail_call(&p, SYS_accept4, EPERM);
     if (what & OLDKERNEL_NO_EPOLL_CREATE1)
         fail_call(&p, SYS_epoll_create1, ENOSYS);
     if (what & OLDKERNEL_NO_EVENTFD) {

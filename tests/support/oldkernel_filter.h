@@ -17,6 +17,7 @@ enum {
     OLDKERNEL_ACCEPT4_EINVAL = 1 << 4, /* accept4: EINVAL (an emulation refusing flags) */
     OLDKERNEL_ACCEPT_ENOMEM = 1 << 5,  /* accept and accept4: ENOMEM */
     OLDKERNEL_NO_ACCEPT = 1 << 6,      /* accept and accept4: ENOSYS */
+    OLDKERNEL_ACCEPT4_EPERM = 1 << 7,  /* accept4: EPERM (no fallback: a server error) */
 };
 
 /* Installs the filter for `what` (OLDKERNEL_ bits) on the calling thread; threads and
