@@ -47,7 +47,7 @@ void eddy__socket_connected(eddy_socket *s)
         s->flags |= S_PEER_CACHED; /* Node: remoteAddress is undefined until 'connect' */
     socket_touch(s);
     eddy__socket_sync_reading(s);
-    if (!eddy__queue_empty(&s->writes))
+    if (!ring_empty(&s->writes))
         eddy__io_start(&s->io, EDDY__WRITABLE);
     else
         eddy__io_stop(&s->io, EDDY__WRITABLE);
@@ -56,7 +56,7 @@ void eddy__socket_connected(eddy_socket *s)
         eddy__emit_id(&s->emitter, EDDY__EV_READY, NULL); /* Node: 'ready' right after */
     /* An end() made before the connection with nothing to flush: send the FIN now. */
     if (socket_has(s, S_END_CALLED) && !socket_has(s, S_DESTROYED | S_SHUT) &&
-        eddy__queue_empty(&s->writes))
+        ring_empty(&s->writes))
         eddy__io_start(&s->io, EDDY__WRITABLE);
 }
 

@@ -138,7 +138,7 @@ enum {
 };
 
 struct write_req {
-    eddy__queue node;
+    struct write_req *next; /* in a write ring (below) */
     eddy_write_cb cb;
     void *ctx;
     size_t len, off;
@@ -147,6 +147,44 @@ struct write_req {
     int send_fd; /* -1, or a descriptor to pass with the first byte */
     unsigned char bytes[];
 };
+
+/* A FIFO of write requests: a circular singly-linked list named by its LAST request (NULL:
+ * empty; the first is last->next). 8 bytes in the socket where a queue head takes 16, and
+ * the requests need only the FIFO's operations: push at the end, look at both ends, pop
+ * the first. */
+typedef struct write_req *write_ring;
+
+static inline bool ring_empty(const write_ring *ring)
+{
+    return *ring == NULL;
+}
+
+static inline struct write_req *ring_first(const write_ring *ring)
+{
+    return (*ring)->next;
+}
+
+static inline void ring_push(write_ring *ring, struct write_req *r)
+{
+    if (*ring) {
+        r->next = (*ring)->next;
+        (*ring)->next = r;
+    } else {
+        r->next = r;
+    }
+    *ring = r;
+}
+
+/* Takes the first request off a ring that is not empty. */
+static inline struct write_req *ring_pop(write_ring *ring)
+{
+    struct write_req *first = (*ring)->next;
+    if (first == *ring)
+        *ring = NULL;
+    else
+        (*ring)->next = first->next;
+    return first;
+}
 
 /* What few sockets need, allocated on demand (eddy__socket_rare): the idle timeout (by the
  * first set_timeout), the path of a failed UNIX connect (for its 'error'), a decoder (by
@@ -164,18 +202,20 @@ struct socket_rare {
 };
 
 /* Kept small: a server holds one per connection, and an idle connection costs this and
- * its emitter table (bench/ "idle connections"). 216 bytes on LP64 (a 224-byte malloc
- * chunk): the layout below packs it, with the 4-byte members together at the end.
+ * its emitter table (bench/ "idle connections"). 200 bytes on LP64 (a 208-byte malloc
+ * chunk): the layout below packs it, with the 4-byte members together at the end, and
+ * the write queues are rings of 8 bytes each.
  * History: 320 bytes, then 280 with the local address, the decoder and the keep-alive
- * delay in the struct; the local address is now asked of the kernel (the fd stays open
- * until 'close' has been emitted), the rest lives in socket_rare. */
+ * delay in the struct and 16-byte queue heads; the local address is now asked of the
+ * kernel (the fd stays open until 'close' has been emitted), the rest lives in
+ * socket_rare. */
 struct eddy_socket {
     eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
     eddy__io io;          /* io.loop is the socket's loop */
     eddy_server *server;  /* the server that accepted it, or NULL */
     size_t queued;        /* bytes in writes */
-    eddy__queue writes;   /* not yet fully taken by the kernel */
-    eddy__queue done;     /* taken (or failed): callbacks due */
+    write_ring writes;    /* not yet fully taken by the kernel */
+    write_ring done;      /* taken (or failed): callbacks due */
     uint64_t bytes_read, bytes_written;
     eddy__deferred tick;
     struct socket_rare *rare;

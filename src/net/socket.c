@@ -72,7 +72,7 @@ static bool socket_active(const eddy_socket *s)
         return socket_has(s, S_CONNECTING); /* (or a wrapped fd not connected yet) */
     if (!socket_has(s, S_PAUSED | S_READ_ENDED))
         return true;
-    return !eddy__queue_empty(&s->writes) ||
+    return !ring_empty(&s->writes) ||
            (socket_has(s, S_END_CALLED) && !socket_has(s, S_SHUT));
 }
 
@@ -183,8 +183,8 @@ static uint32_t clamp_u32(size_t n)
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 216,
-               "a connection's socket is 216 bytes on LP64 (a 224-byte malloc chunk): see "
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 200,
+               "a connection's socket is 200 bytes on LP64 (a 208-byte malloc chunk): see "
                "net_internal.h and bench/ \"idle connections\" before growing it");
 
 eddy_socket *eddy__socket_alloc(eddy_loop *loop)
@@ -197,8 +197,6 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
     s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
-    eddy__queue_init(&s->writes);
-    eddy__queue_init(&s->done);
     eddy__deferred_init(&s->tick, socket_tick);
     eddy__handle_add(loop);
     return s;
@@ -485,7 +483,7 @@ static void socket_tick(eddy__deferred *d)
     }
     if (socket_has(s, S_FLUSH_PENDING)) {
         s->flags &= ~S_FLUSH_PENDING;
-        if (!socket_has(s, S_DESTROYED) && !eddy__queue_empty(&s->writes))
+        if (!socket_has(s, S_DESTROYED) && !ring_empty(&s->writes))
             eddy__socket_flush_writes(s);
     }
     eddy__socket_run_write_callbacks(s);

@@ -261,7 +261,7 @@ void eddy__socket_on_io(eddy__io *io, unsigned revents)
             return;
     }
     if ((revents & EDDY__WRITABLE) && s->io.fd >= 0) {
-        if (!eddy__queue_empty(&s->writes))
+        if (!ring_empty(&s->writes))
             eddy__socket_flush_writes(s);
         else
             eddy__socket_writes_flushed(s);

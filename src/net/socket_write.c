@@ -105,18 +105,17 @@ static ssize_t send_iov(eddy_socket *s, struct iovec *iov, int iovcnt, int send_
 /* The queue's head will never be (fully) sent: its callback is due with status. */
 static void fail_head(eddy_socket *s, int status)
 {
-    struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
-    eddy__queue_remove(&r->node);
+    struct write_req *r = ring_pop(&s->writes);
     if (r->send_fd >= 0 && r->off == 0)
         r->send_fd = -1; /* never sent: the caller still owns it */
     s->queued -= r->len - r->off;
     r->status = status;
-    eddy__queue_insert_tail(&s->done, &r->node);
+    ring_push(&s->done, r);
 }
 
 static void write_failed(eddy_socket *s, int err)
 {
-    if (!eddy__queue_empty(&s->writes))
+    if (!ring_empty(&s->writes))
         fail_head(s, err);
     eddy__socket_destroy(s, err, CALL_WRITE);
 }
@@ -139,12 +138,11 @@ void eddy__socket_writes_flushed(eddy_socket *s)
  * requests: small writes queued while the kernel was busy leave together. */
 void eddy__socket_flush_writes(eddy_socket *s)
 {
-    while (!eddy__queue_empty(&s->writes)) {
+    while (!ring_empty(&s->writes)) {
         struct iovec iov[IOVS_PER_SEND];
         int cnt = 0;
         int send_fd = -1;
-        for (eddy__queue *q = s->writes.next; q != &s->writes && cnt < IOVS_PER_SEND; q = q->next) {
-            struct write_req *r = EDDY__CONTAINER_OF(q, struct write_req, node);
+        for (struct write_req *r = ring_first(&s->writes); cnt < IOVS_PER_SEND; r = r->next) {
             if (r->send_fd >= 0 && r->off == 0) {
                 if (cnt > 0)
                     break; /* a descriptor travels with its own request's first byte */
@@ -153,8 +151,8 @@ void eddy__socket_flush_writes(eddy_socket *s)
             iov[cnt].iov_base = r->bytes + r->off;
             iov[cnt].iov_len = r->len - r->off;
             cnt++;
-            if (send_fd >= 0)
-                break;
+            if (send_fd >= 0 || r == s->writes)
+                break; /* its descriptor goes alone; or the ring's last request */
         }
         size_t total = 0;
         for (int i = 0; i < cnt; i++)
@@ -171,8 +169,8 @@ void eddy__socket_flush_writes(eddy_socket *s)
         size_t left = (size_t)n;
         s->queued -= left;
         socket_touch(s);
-        while (!eddy__queue_empty(&s->writes)) {
-            struct write_req *r = EDDY__CONTAINER_OF(s->writes.next, struct write_req, node);
+        while (!ring_empty(&s->writes)) {
+            struct write_req *r = ring_first(&s->writes);
             size_t rest = r->len - r->off;
             if (r->send_fd >= 0 && r->off == 0 && (left > 0 || rest == 0))
                 r->send_fd = -1; /* passed to the peer */
@@ -182,10 +180,10 @@ void eddy__socket_flush_writes(eddy_socket *s)
             }
             left -= rest;
             r->off = r->len;
-            eddy__queue_remove(&r->node);
+            ring_pop(&s->writes);
             if (r->cb) {
                 r->status = 0;
-                eddy__queue_insert_tail(&s->done, &r->node);
+                ring_push(&s->done, r);
                 socket_schedule_tick(s);
             } else {
                 eddy__free(r);
@@ -196,7 +194,7 @@ void eddy__socket_flush_writes(eddy_socket *s)
         if ((size_t)n < total)
             break; /* partial: the kernel is full, wait for writability */
     }
-    if (eddy__queue_empty(&s->writes))
+    if (ring_empty(&s->writes))
         eddy__socket_writes_flushed(s);
     else
         eddy__io_start(&s->io, EDDY__WRITABLE);
@@ -210,7 +208,7 @@ static struct write_req *req_new(size_t len, eddy_write_cb cb, void *ctx)
     struct write_req *r = eddy__malloc(sizeof *r + cap);
     if (!r)
         return NULL;
-    eddy__queue_init(&r->node);
+    r->next = NULL;
     r->cb = cb;
     r->ctx = ctx;
     r->len = len;
@@ -229,7 +227,7 @@ static bool write_after_end(eddy_socket *s, eddy_write_cb cb, void *ctx)
         struct write_req *r = req_new(0, cb, ctx);
         if (r) {
             r->status = -EPIPE;
-            eddy__queue_insert_tail(&s->done, &r->node);
+            ring_push(&s->done, r);
         }
     }
     if (!socket_has(s, S_DESTROYED))
@@ -246,7 +244,7 @@ static bool callback_done(eddy_socket *s, eddy_write_cb cb, void *ctx, int statu
     if (!r)
         return false;
     r->status = status;
-    eddy__queue_insert_tail(&s->done, &r->node);
+    ring_push(&s->done, r);
     socket_schedule_tick(s);
     return true;
 }
@@ -257,9 +255,9 @@ static bool callback_done(eddy_socket *s, eddy_write_cb cb, void *ctx, int statu
 static bool append_to_tail(eddy_socket *s, const void *data, size_t len, eddy_write_cb cb,
                            void *ctx)
 {
-    if (eddy__queue_empty(&s->writes))
+    if (ring_empty(&s->writes))
         return false;
-    struct write_req *t = EDDY__CONTAINER_OF(s->writes.prev, struct write_req, node);
+    struct write_req *t = s->writes; /* the last request */
     if (t->send_fd >= 0 || t->cap - t->len < len || (t->cb && cb))
         return false;
     memcpy(t->bytes + t->len, data, len);
@@ -282,7 +280,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
     /* Node's bytesWritten: what write and end accepted, not yet what the kernel took. */
     s->bytes_written += len;
     size_t sent = 0;
-    bool was_empty = eddy__queue_empty(&s->writes);
+    bool was_empty = ring_empty(&s->writes);
     bool idle = socket_has(s, S_CONNECTED) && was_empty && send_fd < 0 && !socket_corked(s);
     /* The first write of an iteration to an idle socket goes straight to the kernel, no
      * copy: a reply costs one syscall. Further writes in the same iteration are held and
@@ -332,7 +330,7 @@ static bool queue_write_tried(eddy_socket *s, const void *data, size_t len, int 
         if (rest)
             memcpy(r->bytes, bytes, rest);
         r->send_fd = send_fd;
-        eddy__queue_insert_tail(&s->writes, &r->node);
+        ring_push(&s->writes, r);
     }
     s->queued += rest;
     if (was_empty)
@@ -402,7 +400,7 @@ bool eddy_socket_write(eddy_socket *s, const void *data, size_t len, eddy_write_
         (s->flags & (S_CONNECTED | S_END_CALLED | S_DESTROYED | S_FLUSH_PENDING | S_NOT_SOCKET)) ==
             S_CONNECTED &&
         !socket_corked(s) && s->direct_write_iteration != (uint32_t)s->io.loop->iteration &&
-        eddy__queue_empty(&s->writes)) {
+        ring_empty(&s->writes)) {
         ssize_t n = send(s->io.fd, data, len, EDDY__MSG_NOSIGNAL);
         if (n != (ssize_t)len)
             return write_direct_short(s, data, len, n);
@@ -489,7 +487,7 @@ int eddy_socket_uncork(eddy_socket *s)
 /* The cork came off: what it held leaves now, in one sendmsg when it can. */
 static void uncorked(eddy_socket *s)
 {
-    if (socket_has(s, S_CONNECTED) && !socket_has(s, S_DESTROYED) && !eddy__queue_empty(&s->writes))
+    if (socket_has(s, S_CONNECTED) && !socket_has(s, S_DESTROYED) && !ring_empty(&s->writes))
         eddy__socket_flush_writes(s);
 }
 
@@ -547,16 +545,15 @@ int eddy_socket_end(eddy_socket *s, const void *data, size_t len)
     s->flags |= S_END_CALLED;
     eddy__socket_sync_ref(s);
     /* Never connected: nothing happens until destroy (Node emits nothing either). */
-    if (socket_has(s, S_CONNECTED) && eddy__queue_empty(&s->writes))
+    if (socket_has(s, S_CONNECTED) && ring_empty(&s->writes))
         eddy__socket_send_fin(s);
     return 0;
 }
 
 void eddy__socket_run_write_callbacks(eddy_socket *s)
 {
-    while (!eddy__queue_empty(&s->done)) {
-        struct write_req *r = EDDY__CONTAINER_OF(s->done.next, struct write_req, node);
-        eddy__queue_remove(&r->node);
+    while (!ring_empty(&s->done)) {
+        struct write_req *r = ring_pop(&s->done);
         eddy_write_cb cb = r->cb;
         void *ctx = r->ctx;
         int status = r->status;
@@ -568,7 +565,7 @@ void eddy__socket_run_write_callbacks(eddy_socket *s)
 
 void eddy__socket_cancel_writes(eddy_socket *s, int status)
 {
-    while (!eddy__queue_empty(&s->writes))
+    while (!ring_empty(&s->writes))
         fail_head(s, status);
 }
 
