@@ -3,16 +3,19 @@
  * Layout. struct eddy_emitter (emitter_struct.h) is 24 bytes of plain data embedded in
  * every server and socket; eddy__emitter_init never allocates, and an emitter that never
  * had a listener owns nothing on the heap. The first eddy_on allocates the table below
- * (a 72-byte header on LP64), which lives until the emitter is disposed of:
+ * (a 40-byte header on LP64), which lives until the emitter is disposed of:
  *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array of
- *     24-byte entries at the end of the table's own block, grouped by id: group `id` is
- *     items[start[id] .. start[id + 1]). A socket with two listeners thus costs one
- *     120-byte allocation (one list per event would take a 192-byte table of {pointer,
- *     length, capacity} and an allocation per event used), and an emit finds its group
- *     with two loads, no string comparison. Adding to a group shifts the groups after it,
- *     which is cheap at these sizes and happens when listeners are added, never when
- *     events are emitted. The block grows (realloc) to 4, 8, 16... entries and is not
- *     shrunk; since it moves, no pointer to it is kept across a listener call.
+ *     24-byte entries at the end of the table's own block, each tagged with its event's
+ *     id and sorted by it: group `id` is the run of entries tagged `id`. A socket with two
+ *     listeners thus costs one 88-byte allocation, a 96-byte malloc chunk (one list per
+ *     event would take a 192-byte table of {pointer, length, capacity} and an allocation
+ *     per event used; offsets per group, 34 bytes, made it 120 bytes). An emitter has few
+ *     listeners, so a group is found by a scan, no string comparison, and 'data' (id 0)
+ *     without one: its group starts at 0, and "exactly one 'data' listener" is two tags
+ *     read (eddy__emit_id_valid). Adding to a group shifts the groups after it, which is
+ *     cheap at these sizes and happens when listeners are added, never when events are
+ *     emitted. The block grows (realloc) to 4, 8, 16... entries and is not shrunk; since
+ *     it moves, no pointer to it is kept across a listener call.
  *   - user events (any other name) are a small array of records {hash, name copy,
  *     listeners}. A name is hashed once per call and compared with strcmp only against a
  *     record of the same hash, so a call does at most one string comparison (plus the
@@ -22,10 +25,12 @@
  *
  * Snapshots without copies. Node runs an emit on a copy of the listener array. Instead,
  * an emit walks the live array in place, described by a frame on the C stack that is
- * linked into the table: {list, next index, end index, generation}.
+ * linked into the table: {list, where it starts, next index, end index, generation}.
  *   - Listeners added at the end land at or after `end`, so the running emit skips them.
  *   - A prepended listener shifts the list, so every running frame of that list moves its
  *     `next` and `end` along by one and keeps pointing at the same listeners.
+ *   - A listener added to an earlier built-in group shifts the whole group: the frames of
+ *     the later groups move where their list starts along by one.
  *   - While any emit runs (emitter depth > 0), a removed listener is not erased but
  *     stamped with a new generation. A frame runs a stamped listener only if the stamp is
  *     newer than the generation the frame started at: removed during this emit, so Node
@@ -61,7 +66,7 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 1
 #define DEFAULT_MAX_LISTENERS 10u
 #define MAX_LISTENERS_LIMIT ((1u << 28) - 1) /* the width of eddy_emitter.max_listeners */
 /* Room for two built-in listeners in a new table ('data' and one more): the table of an
- * idle connection is then one 120-byte block on LP64. A socket with more grows to 4, 8... */
+ * idle connection is then one 88-byte block on LP64. A socket with more grows to 4, 8... */
 #define BUILTIN_INITIAL_CAP 2u
 #define BUILTIN_MAX UINT16_MAX
 #define USER_INITIAL_CAP 2u
@@ -101,7 +106,13 @@ struct listener {
     uint32_t removed; /* 0: live; else the generation at which it was removed */
     bool once;
     bool fired; /* a once listener that has been called (it is removed too) */
+    /* A built-in listener's event (enum eddy__event_id): the table's array is sorted by
+     * it. In what was padding, so an entry stays 24 bytes (16 on ILP32). 0 in the lists of
+     * user events, which do not read it. */
+    uint8_t id;
 };
+_Static_assert(sizeof(void *) != 8 || sizeof(struct listener) == 24,
+               "a listener is 24 bytes on LP64: the id lives in the padding");
 
 struct user_event {
     struct listener *items;
@@ -114,18 +125,24 @@ struct user_event {
 
 /* One running emit (or eddy_remove_all_listeners walk) over one list. A list is named
  * by a "ref": a built-in id, or BUILTIN_COUNT + the index of a user event. User indices
- * are stable while frames exist, because records are only erased at depth 0. */
+ * are stable while frames exist, because records are only erased at depth 0. `next` and
+ * `end` count from the start of the list, which is `base` in the array that holds it:
+ * where its group begins in the table's built-in array, 0 for a user event. A listener
+ * added to an earlier group moves the whole group, so `base` moves by one (list_insert);
+ * a prepend to the list itself moves `next` and `end`. */
 struct frame {
     struct frame *outer;
     unsigned ref;
+    uint32_t base;
     uint32_t next;
     uint32_t end;
     uint32_t gen;
 };
 
 /* One allocation with the built-in listeners after it: a socket's table and its first
- * two listeners are one 120-byte block on LP64. It moves when it grows (realloc), so
- * nothing keeps a pointer to it across a listener call: e->table is read again. */
+ * two listeners are one 88-byte block on LP64 (a 96-byte malloc chunk). It moves when it
+ * grows (realloc), so nothing keeps a pointer to it across a listener call: e->table is
+ * read again. */
 struct eddy__emitter_table {
     struct frame *frames; /* innermost first */
     struct user_event **users;
@@ -133,16 +150,20 @@ struct eddy__emitter_table {
     uint32_t cap_users;
     uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
     uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
-    uint16_t cap;        /* room in items[] (at most BUILTIN_MAX) */
     /* 16 bits: the table is per socket, and a server holds thousands of sockets; the
      * built-in events of one emitter hold at most BUILTIN_MAX listeners in all. */
-    uint16_t start[EDDY__EV_BUILTIN_COUNT + 1];
+    uint16_t len;    /* built-in listeners in items[], stamped ones included */
+    uint16_t cap;    /* room in items[] (at most BUILTIN_MAX) */
     uint16_t warned; /* built-in ids that printed the max-listeners warning */
     bool sweep;      /* a user event may have been left empty during an emit */
-    struct listener items[]; /* built-in listeners, grouped by id */
+    /* The built-in listeners, sorted by id: group `id` is the run of entries tagged with
+     * it, found by a scan (group_find). 'data' is id 0, so its group starts at 0. */
+    struct listener items[];
 };
-_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy__emitter_table) == 72,
-               "the header is 72 bytes on LP64: a new table is 72 + 2 x 24 = 120 bytes");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy__emitter_table) == 40,
+               "the header is 40 bytes on LP64: a new table is 40 + 2 x 24 = 88 bytes, "
+               "a 96-byte malloc chunk");
+_Static_assert(EDDY__EV_BUILTIN_COUNT <= UINT8_MAX, "a listener's id is 8 bits");
 
 /* ---- names ---------------------------------------------------------------------- */
 
@@ -208,28 +229,62 @@ static long user_find(const struct eddy__emitter_table *t, const char *name, uin
 
 /* ---- lists ---------------------------------------------------------------------- */
 
+/* The built-in group `id`: where it starts in t->items, and its length in *len (where it
+ * would start when it is empty). The array is sorted by id and an emitter has few
+ * listeners, so a scan is cheap; it runs when listeners are added or removed and when an
+ * emit begins off the fast path, never per listener called (a frame keeps its base). */
+static uint32_t group_find(const struct eddy__emitter_table *t, unsigned id, uint32_t *len)
+{
+    uint32_t n = t->len, first = 0;
+    while (first < n && t->items[first].id < id)
+        first++;
+    uint32_t end = first;
+    while (end < n && t->items[end].id == id)
+        end++;
+    *len = end - first;
+    return first;
+}
+
+/* The array that holds a list: the table's built-in array, or the user event's own. */
+static inline struct listener *list_array(const struct eddy__emitter_table *t, unsigned ref)
+{
+    if (IS_BUILTIN(ref))
+        return (struct listener *)t->items;
+    return t->users[ref - BUILTIN_COUNT]->items;
+}
+
+/* Where a list starts in its array (list_array), with its length in *len. */
+static uint32_t list_find(const struct eddy__emitter_table *t, unsigned ref, uint32_t *len)
+{
+    if (IS_BUILTIN(ref))
+        return group_find(t, ref, len);
+    *len = t->users[ref - BUILTIN_COUNT]->len;
+    return 0;
+}
+
 static inline struct listener *list_items(const struct eddy__emitter_table *t, unsigned ref,
                                           uint32_t *len)
 {
-    if (IS_BUILTIN(ref)) {
-        *len = t->start[ref + 1] - t->start[ref];
-        return (struct listener *)t->items + t->start[ref];
-    }
-    const struct user_event *u = t->users[ref - BUILTIN_COUNT];
-    *len = u->len;
-    return u->items;
+    uint32_t first = list_find(t, ref, len);
+    return list_array(t, ref) + first;
+}
+
+static size_t count_live(const struct eddy__emitter_table *t, const struct listener *items,
+                         uint32_t len)
+{
+    if (t->tombstones == 0)
+        return len; /* the common case */
+    size_t live = 0;
+    for (uint32_t i = 0; i < len; i++)
+        live += items[i].removed == 0;
+    return live;
 }
 
 static size_t live_count(const struct eddy__emitter_table *t, unsigned ref)
 {
     uint32_t len;
     const struct listener *items = list_items(t, ref, &len);
-    if (t->tombstones == 0)
-        return len; /* the common case: O(1) */
-    size_t live = 0;
-    for (uint32_t i = 0; i < len; i++)
-        live += items[i].removed == 0;
-    return live;
+    return count_live(t, items, len);
 }
 
 /* The next capacity of a full list, or 0 when it cannot grow. */
@@ -253,7 +308,7 @@ static int list_reserve(eddy_emitter *e, unsigned ref)
 {
     struct eddy__emitter_table *t = e->table;
     if (IS_BUILTIN(ref)) {
-        if (t->start[BUILTIN_COUNT] < t->cap)
+        if (t->len < t->cap)
             return 0;
         uint32_t ncap = next_cap(t->cap, BUILTIN_MAX);
         if (!ncap)
@@ -279,17 +334,18 @@ static int list_reserve(eddy_emitter *e, unsigned ref)
     return 0;
 }
 
-/* Inserts into a list that has room (list_reserve). */
+/* Inserts into a list that has room (list_reserve). A built-in listener goes first or
+ * last in its group, which keeps the array sorted by id. */
 static void list_insert(struct eddy__emitter_table *t, unsigned ref, bool front, struct listener l)
 {
     struct listener *items;
     uint32_t pos, total;
     if (IS_BUILTIN(ref)) {
+        uint32_t len, first = group_find(t, ref, &len);
         items = t->items;
-        pos = front ? t->start[ref] : t->start[ref + 1];
-        total = t->start[BUILTIN_COUNT];
-        for (unsigned id = ref + 1; id <= BUILTIN_COUNT; id++)
-            t->start[id]++;
+        pos = front ? first : first + len;
+        total = t->len++;
+        l.id = (uint8_t)ref;
     } else {
         struct user_event *u = t->users[ref - BUILTIN_COUNT];
         items = u->items;
@@ -298,13 +354,18 @@ static void list_insert(struct eddy__emitter_table *t, unsigned ref, bool front,
     }
     memmove(items + pos + 1, items + pos, (size_t)(total - pos) * sizeof *items);
     items[pos] = l;
-    /* Running emits index lists relatively: a prepend moves their listeners by one. */
-    if (front)
-        for (struct frame *f = t->frames; f; f = f->outer)
-            if (f->ref == ref) {
+    /* Running emits index lists from their start: a prepend moves their listeners by one,
+     * and an addition to an earlier built-in group moves the whole group. */
+    for (struct frame *f = t->frames; f; f = f->outer) {
+        if (f->ref == ref) {
+            if (front) {
                 f->next++;
                 f->end++;
             }
+        } else if (IS_BUILTIN(ref) && IS_BUILTIN(f->ref) && f->ref > ref) {
+            f->base++;
+        }
+    }
 }
 
 static void user_destroy(struct user_event *u)
@@ -321,35 +382,33 @@ static void user_erase(struct eddy__emitter_table *t, uint32_t index)
             (size_t)(t->n_users - index) * sizeof *t->users);
 }
 
-/* Removes one listener. During an emit it is only stamped (see the top of the file);
- * otherwise it is erased at once, with its user event when that becomes empty. */
-static void list_remove(eddy_emitter *e, unsigned ref, uint32_t index)
+/* Removes one listener, at index `at` of the list's array (list_array: for a built-in
+ * listener, the whole table's array, not its group). During an emit it is only stamped
+ * (see the top of the file); otherwise it is erased at once, with its user event when
+ * that becomes empty. */
+static void list_remove(eddy_emitter *e, unsigned ref, uint32_t at)
 {
     struct eddy__emitter_table *t = e->table;
-    uint32_t len;
-    struct listener *items = list_items(t, ref, &len);
+    struct listener *items = list_array(t, ref);
     if (e->depth > 0) {
         /* Saturate rather than wrap to 0, which would mean "live". */
         if (t->gen < UINT32_MAX)
             t->gen++;
-        items[index].removed = t->gen;
+        items[at].removed = t->gen;
         t->tombstones++;
         e->unsettled = 1;
         return;
     }
     if (IS_BUILTIN(ref)) {
-        /* The built-in groups share one array: every later group moves down one, not
-         * only the rest of this group (which left the later groups' offsets pointing one
-         * past their listeners: a pipe's 'end' ran its 'data' listener). */
-        uint32_t at = t->start[ref] + index;
-        memmove(t->items + at, t->items + at + 1,
-                (size_t)(t->start[BUILTIN_COUNT] - at - 1) * sizeof *t->items);
-        for (unsigned id = ref + 1; id <= BUILTIN_COUNT; id++)
-            t->start[id]--;
+        /* The built-in groups share one array: every later group moves down one with the
+         * rest of this one (an old layout that moved only this group's listeners, with
+         * offsets per group, once had a pipe's 'end' run its 'data' listener). */
+        memmove(items + at, items + at + 1, (size_t)(t->len - at - 1) * sizeof *items);
+        t->len--;
         return;
     }
-    memmove(items + index, items + index + 1, (size_t)(len - index - 1) * sizeof *items);
     struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    memmove(items + at, items + at + 1, (size_t)(u->len - at - 1) * sizeof *items);
     if (--u->len == 0 && !u->warned)
         user_erase(t, ref - BUILTIN_COUNT);
 }
@@ -366,17 +425,8 @@ static uint32_t items_compact(struct listener *items, uint32_t len)
 /* Erases the stamped listeners and the empty user events; runs when no emit does. */
 static void table_compact(struct eddy__emitter_table *t)
 {
-    uint32_t kept = 0;
-    for (unsigned id = 0; id < BUILTIN_COUNT; id++) {
-        uint32_t from = t->start[id], to = t->start[id + 1];
-        t->start[id] = kept;
-        if (to > from) {
-            uint32_t n = items_compact(t->items + from, to - from);
-            memmove(t->items + kept, t->items + from, (size_t)n * sizeof *t->items);
-            kept += n;
-        }
-    }
-    t->start[BUILTIN_COUNT] = kept;
+    /* In order: the groups stay sorted by id. */
+    t->len = (uint16_t)items_compact(t->items, t->len);
     for (uint32_t i = USER_EVENTS ? t->n_users : 0; i-- > 0;) {
         struct user_event *u = t->users[i];
         u->len = items_compact(u->items, u->len);
@@ -518,8 +568,8 @@ static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const c
  * from inside it does not call it again). Out of line: the common listener is neither. */
 static bool frame_admits(eddy_emitter *e, struct frame *f, const char *name)
 {
-    uint32_t len;
-    struct listener *l = list_items(e->table, f->ref, &len) + f->next - 1;
+    uint32_t at = f->base + f->next - 1;
+    struct listener *l = list_array(e->table, f->ref) + at;
     if (l->removed && l->removed <= f->gen)
         return false; /* removed before this emit began */
     if (!l->once)
@@ -533,7 +583,7 @@ static bool frame_admits(eddy_emitter *e, struct frame *f, const char *name)
         return true;
     eddy_listener fn = l->fn;
     void *ctx = l->ctx;
-    list_remove(e, f->ref, f->next - 1);
+    list_remove(e, f->ref, at);
     emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
     return !e->free_pending;
 }
@@ -558,7 +608,7 @@ static EDDY__NOINLINE int emit_bare(eddy_emitter *e, unsigned id)
 }
 
 static EDDY__NOINLINE int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev,
-                                      uint32_t len);
+                                      uint32_t first, uint32_t len);
 
 /* ev is complete. Small on purpose (the library's events come through here): one
  * listener, neither once nor removed (no tombstones), is called without a frame;
@@ -567,12 +617,13 @@ static EDDY__NOINLINE int emit_frames(eddy_emitter *e, unsigned ref, const eddy_
 static EDDY__NOINLINE int emit_ready(eddy_emitter *e, unsigned ref, const eddy_event *ev)
 {
     struct eddy__emitter_table *t = e->table;
-    uint32_t len;
-    if (!t || e->free_pending || (list_items(t, ref, &len), len == 0) ||
-        (t->tombstones && live_count(t, ref) == 0))
+    uint32_t len = 0, first = 0;
+    if (t && !e->free_pending)
+        first = list_find(t, ref, &len);
+    const struct listener *l = len ? list_array(t, ref) + first : NULL;
+    if (len == 0 || count_live(t, l, len) == 0)
         return emit_to_nobody(e, ref, ev);
     if (len == 1 && !t->tombstones) {
-        const struct listener *l = list_items(t, ref, &len);
         if (!l->once) {
             eddy_listener fn = l->fn;
             void *ctx = l->ctx;
@@ -582,19 +633,23 @@ static EDDY__NOINLINE int emit_ready(eddy_emitter *e, unsigned ref, const eddy_e
             return 1;
         }
     }
-    return emit_frames(e, ref, ev, len);
+    return emit_frames(e, ref, ev, first, len);
 }
 
-static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint32_t len)
+/* len listeners of the list from index `first` of its array (list_array), len > 0. */
+static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint32_t first,
+                       uint32_t len)
 {
     struct eddy__emitter_table *t = e->table;
-    struct frame f = {.outer = t->frames, .ref = ref, .next = 0, .end = len, .gen = t->gen};
+    struct frame f = {
+        .outer = t->frames, .ref = ref, .base = first, .next = 0, .end = len, .gen = t->gen};
     t->frames = &f;
     e->depth++;
     int ran = 0;
     do {
-        /* Re-read every time: listeners may have moved the table (by adding to it). */
-        const struct listener *l = list_items(e->table, ref, &len) + f.next++;
+        /* Re-read every time: listeners may have moved the table (by adding to it), and
+         * the group (by adding to an earlier one: f.base). */
+        const struct listener *l = list_array(e->table, ref) + f.base + f.next++;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
         if ((l->removed || l->once) && !frame_admits(e, &f, ev->name)) {
@@ -754,13 +809,13 @@ nomem:
 
 static int emitter_off(eddy_emitter *e, unsigned ref, const char *name, eddy_listener fn, void *ctx)
 {
-    uint32_t len;
-    struct listener *items = list_items(e->table, ref, &len);
+    uint32_t len, first = list_find(e->table, ref, &len);
+    struct listener *items = list_array(e->table, ref) + first;
     /* From the end, as Node does: the last matching one goes (the most recent eddy_on). */
     for (uint32_t i = len; i-- > 0;) {
         if (items[i].removed || items[i].fn != fn || items[i].ctx != ctx)
             continue;
-        list_remove(e, ref, i);
+        list_remove(e, ref, first + i);
         emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
         break;
     }
@@ -773,20 +828,19 @@ static int emitter_off(eddy_emitter *e, unsigned ref, const char *name, eddy_lis
 static int remove_all_ref(eddy_emitter *e, unsigned ref, const char *name)
 {
     struct eddy__emitter_table *t = e->table;
-    uint32_t len;
-    list_items(t, ref, &len);
-    struct frame f = {.outer = t->frames, .ref = ref, .next = len, .end = len};
+    uint32_t len, first = list_find(t, ref, &len);
+    struct frame f = {.outer = t->frames, .ref = ref, .base = first, .next = len, .end = len};
     t->frames = &f;
     e->depth++;
     int removed = 0;
     while (f.next > 0 && !e->free_pending && e->table) {
         f.next--;
-        struct listener *l = list_items(e->table, ref, &len) + f.next;
+        struct listener *l = list_array(e->table, ref) + f.base + f.next;
         if (l->removed)
             continue;
         eddy_listener fn = l->fn;
         void *ctx = l->ctx;
-        list_remove(e, ref, f.next);
+        list_remove(e, ref, f.base + f.next);
         removed++;
         emit_listener_event(e, EDDY__EV_REMOVE_LISTENER, name, fn, ctx);
     }
@@ -803,11 +857,10 @@ static int remove_rest_silently(eddy_emitter *e)
     struct eddy__emitter_table *t = e->table;
     int removed = 0;
     for (unsigned ref = 0; ref < BUILTIN_COUNT + (USER_EVENTS ? t->n_users : 0); ref++) {
-        uint32_t len;
-        list_items(t, ref, &len);
-        for (uint32_t i = len; i-- > 0;) {
-            struct listener *l = list_items(t, ref, &len) + i;
-            if (!l->removed) {
+        uint32_t len, first = list_find(t, ref, &len);
+        struct listener *items = list_array(t, ref);
+        for (uint32_t i = first + len; i-- > first;) {
+            if (!items[i].removed) {
                 list_remove(e, ref, i); /* stamped: the caller holds the depth */
                 removed++;
             }
@@ -1012,15 +1065,16 @@ int eddy__emit_id_valid(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
     ev->target = e; /* the emitter is the first member of its owner */
     const struct eddy__emitter_table *t = e->table;
     if (t && !t->tombstones && !e->free_pending) {
-        unsigned first = t->start[id];
-        if (t->start[id + 1] - first == 1) {
-            const struct listener *l = (const struct listener *)t->items + first;
-            if (!l->once) {
-                e->depth++;
-                l->fn(ev, l->ctx);
-                emitter_leave(e);
-                return 1;
-            }
+        /* The one listener of its event, first in the array: always where a 'data'
+         * listener is (id 0), and where any event's is when no earlier group has one.
+         * items[1] is only read when it holds a listener. */
+        const struct listener *l = t->items;
+        uint32_t n = t->len;
+        if (n != 0 && l->id == (unsigned)id && (n == 1 || l[1].id != (unsigned)id) && !l->once) {
+            e->depth++;
+            l->fn(ev, l->ctx);
+            emitter_leave(e);
+            return 1;
         }
     }
     return emit_ready(e, (unsigned)id, ev);
