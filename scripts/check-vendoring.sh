@@ -17,6 +17,19 @@ EXTRA="$*"
 
 passed=0
 failed=0
+
+# no_symbols CC WHAT REGEX: passes when no object in $objs (all compiled: $ok) has an
+# undefined symbol matching REGEX.
+no_symbols() {
+    found=$(nm -u "$objs"/*.o | awk '{print $NF}' | grep -E "$3" | sort -u | tr '\n' ' ')
+    if $ok && [ -z "$found" ]; then
+        echo "ok   $1: $2"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $1: the library's objects reference: $found"
+        failed=$((failed + 1))
+    fi
+}
 for cc in gcc clang; do
     if ! command -v "$cc" >/dev/null 2>&1; then
         echo "FAIL $cc: not installed"
@@ -104,29 +117,13 @@ case "$EXTRA" in
             # shellcheck disable=SC2086
             "$cc" -std=c11 -Iinclude -Isrc -c "$src" -o "$o" $EXTRA || ok=false
         done
-        stdio=$(nm -u "$objs"/*.o | awk '{print $NF}' |
-            grep -E '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush)$' |
-            sort -u | tr '\n' ' ')
-        if $ok && [ -z "$stdio" ]; then
-            echo "ok   $cc: no printf-family or stdio symbol in the library's objects (nm -u)"
-            passed=$((passed + 1))
-        else
-            echo "FAIL $cc: the library's objects reference: $stdio"
-            failed=$((failed + 1))
-        fi
+        no_symbols "$cc" "no printf-family or stdio symbol in the library's objects (nm -u)" \
+            '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush)$'
         # What only switched-off features call: pipes and ttys (fstat, the SIGPIPE dance
         # of write(2)), UNIX socket files (stat, chmod, unlink). A static program would
         # carry them from libc. (strtoul: never, the zone id is parsed by hand.)
-        pulls=$(nm -u "$objs"/*.o | awk '{print $NF}' |
-            grep -E '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$' |
-            sort -u | tr '\n' ' ')
-        if $ok && [ -z "$pulls" ]; then
-            echo "ok   $cc: no call of a switched-off feature in the library's objects (nm -u)"
-            passed=$((passed + 1))
-        else
-            echo "FAIL $cc: the library's objects reference: $pulls"
-            failed=$((failed + 1))
-        fi
+        no_symbols "$cc" "no call of a switched-off feature in the library's objects (nm -u)" \
+            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$'
     done
     ;;
 esac
