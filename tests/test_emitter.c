@@ -4,6 +4,7 @@
 #include <criterion/redirect.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1472,19 +1473,64 @@ Test(emitter, two_builtin_listeners_take_one_block_and_a_third_grows_it, .fini =
     eddy_on(&s.emitter, "drain", record, B);
     cr_assert_eq(allocations, 1, "the table and its first two listeners are one block");
     cr_assert_eq(live_blocks, 1);
-    /* An idle connection's table: 40 + 2 x 24 bytes on LP64, so that with malloc's 8-byte
-     * header it fits a 96-byte chunk (bench/ "idle connections"). Fails if the header
-     * grows past 40 bytes or the listeners past 24. */
+    /* An idle connection's table: 24 + 2 x 24 bytes on LP64, so that with malloc's 8-byte
+     * header it fits an 80-byte chunk (bench/ "idle connections"). Fails if the header
+     * grows past 24 bytes or the listeners past 24. */
     if (sizeof(void *) == 8)
-        cr_assert_eq(last_size, 88, "the block is %zu bytes", last_size);
+        cr_assert_eq(last_size, 72, "the block is %zu bytes", last_size);
     eddy_on(&s.emitter, "end", record, N);
     cr_assert_eq(allocations, 2, "a third listener grows it (realloc)");
     cr_assert_eq(live_blocks, 1, "still one block");
+    if (sizeof(void *) == 8)
+        cr_assert_eq(last_size, 24 + 4 * 24, "to room for 4: %zu bytes", last_size);
 
     cr_assert_eq(eddy_emit(&s.emitter, "drain", NULL), 1);
     cr_assert_eq(eddy_emit(&s.emitter, "data", NULL), 1);
     cr_assert_eq(eddy_emit(&s.emitter, "end", NULL), 1);
     cr_assert_str_eq(trace, "BAN");
+    eddy__emitter_dispose(&s.emitter);
+    cr_assert_eq(live_blocks, 0);
+}
+
+/* The table stores no capacity: its room follows from the count of built-in listeners
+ * (2, then doubled). After removals the count is below the room, and growing again must
+ * still leave room for every listener: a room computed too small would write past the
+ * block (ASan and valgrind runs) or lose a listener. */
+static char L[40][4];
+
+Test(emitter, the_room_of_the_builtin_array_follows_the_count_through_removals,
+     .fini = restore_allocator)
+{
+    use_counting_allocator(0);
+    struct fake_socket s;
+    eddy__emitter_init(&s.emitter, NULL);
+    eddy_set_max_listeners(&s.emitter, 0);
+    const char *events[] = {"data", "end", "close", "drain"};
+    for (int i = 0; i < 40; i++)
+        snprintf(L[i], sizeof L[i], "%c", 'a' + i % 26);
+    for (int i = 0; i < 9; i++) /* room 2 -> 4 -> 8 -> 16 */
+        cr_assert_eq(eddy_on(&s.emitter, events[i % 4], record, L[i]), 0);
+    if (sizeof(void *) == 8)
+        cr_assert_eq(last_size, 24 + 16 * 24, "room for 16: %zu bytes", last_size);
+    for (int i = 0; i < 8; i++) /* 1 left, 'data' L[8]: a room of 2 by the count */
+        cr_assert_eq(eddy_off(&s.emitter, events[i % 4], record, L[i]), 0);
+    cr_assert_eq(eddy_listener_count(&s.emitter, "data"), 1);
+    int before = allocations;
+    cr_assert_eq(eddy_on(&s.emitter, "end", record, L[9]), 0);
+    cr_assert_eq(allocations, before, "2 listeners fit the first room");
+    for (int i = 10; i < 40; i++)
+        cr_assert_eq(eddy_on(&s.emitter, events[i % 4], record, L[i]), 0);
+    cr_assert_eq(live_blocks, 1);
+    if (sizeof(void *) == 8)
+        cr_assert_eq(last_size, 24 + 32 * 24, "32 listeners, room for 32: %zu", last_size);
+    trace[0] = '\0';
+    cr_assert_eq(eddy_emit(&s.emitter, "data", NULL), 8); /* L[8], L[12], ... L[36] */
+    cr_assert_str_eq(trace, "imquycgk");
+    trace[0] = '\0';
+    cr_assert_eq(eddy_emit(&s.emitter, "end", NULL), 8); /* L[9], L[13], ... L[37] */
+    cr_assert_str_eq(trace, "jnrvzdhl");
+    cr_assert_eq(eddy_listener_count(&s.emitter, "close"), 8);
+    cr_assert_eq(eddy_listener_count(&s.emitter, "drain"), 8);
     eddy__emitter_dispose(&s.emitter);
     cr_assert_eq(live_blocks, 0);
 }

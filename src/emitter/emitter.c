@@ -3,21 +3,24 @@
  * Layout. struct eddy_emitter (emitter_struct.h) is 24 bytes of plain data embedded in
  * every server and socket; eddy__emitter_init never allocates, and an emitter that never
  * had a listener owns nothing on the heap. The first eddy_on allocates the table below
- * (a 40-byte header on LP64), which lives until the emitter is disposed of:
+ * (a 24-byte header on LP64), which lives until the emitter is disposed of:
  *   - the listeners of the built-in events (enum eddy__event_id) sit in ONE array of
  *     24-byte entries at the end of the table's own block, each tagged with its event's
  *     id and sorted by it: group `id` is the run of entries tagged `id`. A socket with two
- *     listeners thus costs one 88-byte allocation, a 96-byte malloc chunk (one list per
+ *     listeners thus costs one 72-byte allocation, an 80-byte malloc chunk (one list per
  *     event would take a 192-byte table of {pointer, length, capacity} and an allocation
  *     per event used; offsets per group, 34 bytes, made it 120 bytes). An emitter has few
  *     listeners, so a group is found by a scan, no string comparison, and 'data' (id 0)
  *     without one: its group starts at 0, and "exactly one 'data' listener" is two tags
  *     read (eddy__emit_id_valid). Adding to a group shifts the groups after it, which is
  *     cheap at these sizes and happens when listeners are added, never when events are
- *     emitted. The block grows (realloc) to 4, 8, 16... entries and is not shrunk; since
- *     it moves, no pointer to it is kept across a listener call.
+ *     emitted. The block grows (realloc) to 4, 8, 16... entries; its capacity is not
+ *     stored but follows from the count (builtin_room); since it moves, no pointer to it
+ *     is kept across a listener call.
  *   - user events (any other name) are a small array of records {hash, name copy,
- *     listeners}. A name is hashed once per call and compared with strcmp only against a
+ *     listeners}, in a block of their own that exists once a user event has been seen
+ *     (struct user_events), so that the table of an emitter without any costs nothing for
+ *     them but a pointer. A name is hashed once per call and compared with strcmp only against a
  *     record of the same hash, so a call does at most one string comparison (plus the
  *     first-character switch that recognises the built-in names). A record goes when its
  *     last listener does, unless it printed the max-listeners warning: keeping it keeps
@@ -32,9 +35,11 @@
  *   - A listener added to an earlier built-in group shifts the whole group: the frames of
  *     the later groups move where their list starts along by one.
  *   - While any emit runs (emitter depth > 0), a removed listener is not erased but
- *     stamped with a new generation. A frame runs a stamped listener only if the stamp is
- *     newer than the generation the frame started at: removed during this emit, so Node
- *     still calls it. Stamped listeners are erased when the outermost emit returns.
+ *     stamped with the table's count of stamps after its own (`stamps`, which only grows
+ *     while an emit runs: a generation). A frame runs a stamped listener only if the
+ *     stamp is newer than the count when the frame started: removed during this emit, so
+ *     Node still calls it. Stamped listeners are erased, and the count reset to 0, when
+ *     the outermost emit returns.
  *   - A once listener also has a `fired` flag in its single copy, so an outer emit never
  *     calls it again after a nested emit ran it (Node's `fired` in the once wrapper),
  *     while one removed by eddy_off during an emit still runs in that emit, as in Node.
@@ -66,9 +71,9 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 1
 #define DEFAULT_MAX_LISTENERS 10u
 #define MAX_LISTENERS_LIMIT ((1u << 28) - 1) /* the width of eddy_emitter.max_listeners */
 /* Room for two built-in listeners in a new table ('data' and one more): the table of an
- * idle connection is then one 88-byte block on LP64. A socket with more grows to 4, 8... */
+ * idle connection is then one 72-byte block on LP64. A socket with more grows to 4, 8... */
 #define BUILTIN_INITIAL_CAP 2u
-#define BUILTIN_MAX UINT16_MAX
+#define BUILTIN_MAX UINT16_MAX /* the width of the table's len */
 #define USER_INITIAL_CAP 2u
 /* EDDY_NO_USER_EVENTS (eddy/config.h): only the built-in names. The user-event code below
  * stays written once; with USER_EVENTS 0 every path to it is a constant-false branch, and
@@ -123,6 +128,15 @@ struct user_event {
     char name[];
 };
 
+/* The user events of a table, allocated (and grown by realloc) when the first one is
+ * seen: most emitters, every socket of a plain server among them, have none. */
+struct user_events {
+    uint32_t len;
+    uint32_t cap;
+    bool sweep; /* a record may have been left empty during an emit */
+    struct user_event *at[];
+};
+
 /* One running emit (or eddy_remove_all_listeners walk) over one list. A list is named
  * by a "ref": a built-in id, or BUILTIN_COUNT + the index of a user event. User indices
  * are stable while frames exist, because records are only erased at depth 0. `next` and
@@ -140,29 +154,32 @@ struct frame {
 };
 
 /* One allocation with the built-in listeners after it: a socket's table and its first
- * two listeners are one 88-byte block on LP64 (a 96-byte malloc chunk). It moves when it
+ * two listeners are one 72-byte block on LP64 (an 80-byte malloc chunk). It moves when it
  * grows (realloc), so nothing keeps a pointer to it across a listener call: e->table is
- * read again. */
+ * read again. Only what every emitter needs is here: the user events, the capacity
+ * (builtin_room) and the generation of removals (stamps) cost no field of their own.
+ * History: 72 bytes of header with offsets per group, 40 with tagged listeners (the
+ * generation and the count of stamped listeners apart, the user events' count and
+ * capacity and a sweep flag here). */
 struct eddy__emitter_table {
-    struct frame *frames; /* innermost first */
-    struct user_event **users;
-    uint32_t n_users;
-    uint32_t cap_users;
-    uint32_t gen;        /* removal stamps; reset to 0 when no emit runs */
-    uint32_t tombstones; /* stamped listeners waiting for the outermost emit to return */
+    struct frame *frames;       /* innermost first */
+    struct user_events *users;  /* NULL until a user event is seen */
+    /* Stamped listeners waiting for the outermost emit to return, which resets it to 0.
+     * It only grows while an emit runs, so it is also the generation a removed listener
+     * is stamped with (frame.gen, frame_admits). */
+    uint32_t stamps;
     /* 16 bits: the table is per socket, and a server holds thousands of sockets; the
      * built-in events of one emitter hold at most BUILTIN_MAX listeners in all. */
     uint16_t len;    /* built-in listeners in items[], stamped ones included */
-    uint16_t cap;    /* room in items[] (at most BUILTIN_MAX) */
     uint16_t warned; /* built-in ids that printed the max-listeners warning */
-    bool sweep;      /* a user event may have been left empty during an emit */
     /* The built-in listeners, sorted by id: group `id` is the run of entries tagged with
-     * it, found by a scan (group_find). 'data' is id 0, so its group starts at 0. */
+     * it, found by a scan (group_find). 'data' is id 0, so its group starts at 0. Room
+     * for builtin_room(len) of them at least. */
     struct listener items[];
 };
-_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy__emitter_table) == 40,
-               "the header is 40 bytes on LP64: a new table is 40 + 2 x 24 = 88 bytes, "
-               "a 96-byte malloc chunk");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy__emitter_table) == 24,
+               "the header is 24 bytes on LP64: a new table is 24 + 2 x 24 = 72 bytes, "
+               "an 80-byte malloc chunk");
 _Static_assert(EDDY__EV_BUILTIN_COUNT <= UINT8_MAX, "a listener's id is 8 bits");
 
 /* ---- names ---------------------------------------------------------------------- */
@@ -217,12 +234,21 @@ static uint32_t name_hash(const char *name)
     return h;
 }
 
+static inline uint32_t user_count(const struct eddy__emitter_table *t)
+{
+    return USER_EVENTS && t->users ? t->users->len : 0;
+}
+
+/* The record of a user event by index (below user_count). */
+static inline struct user_event *user_at(const struct eddy__emitter_table *t, uint32_t index)
+{
+    return t->users->at[index];
+}
+
 static long user_find(const struct eddy__emitter_table *t, const char *name, uint32_t hash)
 {
-    if (!USER_EVENTS)
-        return -1;
-    for (uint32_t i = 0; i < t->n_users; i++)
-        if (t->users[i]->hash == hash && strcmp(t->users[i]->name, name) == 0)
+    for (uint32_t i = 0; i < user_count(t); i++)
+        if (user_at(t, i)->hash == hash && strcmp(user_at(t, i)->name, name) == 0)
             return (long)i;
     return -1;
 }
@@ -250,7 +276,7 @@ static inline struct listener *list_array(const struct eddy__emitter_table *t, u
 {
     if (IS_BUILTIN(ref))
         return (struct listener *)t->items;
-    return t->users[ref - BUILTIN_COUNT]->items;
+    return user_at(t, ref - BUILTIN_COUNT)->items;
 }
 
 /* Where a list starts in its array (list_array), with its length in *len. */
@@ -258,7 +284,7 @@ static uint32_t list_find(const struct eddy__emitter_table *t, unsigned ref, uin
 {
     if (IS_BUILTIN(ref))
         return group_find(t, ref, len);
-    *len = t->users[ref - BUILTIN_COUNT]->len;
+    *len = user_at(t, ref - BUILTIN_COUNT)->len;
     return 0;
 }
 
@@ -272,7 +298,7 @@ static inline struct listener *list_items(const struct eddy__emitter_table *t, u
 static size_t count_live(const struct eddy__emitter_table *t, const struct listener *items,
                          uint32_t len)
 {
-    if (t->tombstones == 0)
+    if (t->stamps == 0)
         return len; /* the common case */
     size_t live = 0;
     for (uint32_t i = 0; i < len; i++)
@@ -287,7 +313,19 @@ static size_t live_count(const struct eddy__emitter_table *t, unsigned ref)
     return count_live(t, items, len);
 }
 
-/* The next capacity of a full list, or 0 when it cannot grow. */
+/* The room of the built-in array holding len listeners: the block starts with
+ * BUILTIN_INITIAL_CAP entries and doubles when it is full, so it always has room for the
+ * smallest such size that is not below len (it may have more: it is not shrunk when
+ * listeners go, until it next grows). */
+static uint32_t builtin_room(uint32_t len)
+{
+    uint32_t room = BUILTIN_INITIAL_CAP;
+    while (room < len)
+        room *= 2;
+    return room;
+}
+
+/* The next capacity of a full list of user listeners, or 0 when it cannot grow. */
 static uint32_t next_cap(uint32_t cap, uint32_t limit)
 {
     if (cap >= limit)
@@ -308,19 +346,18 @@ static int list_reserve(eddy_emitter *e, unsigned ref)
 {
     struct eddy__emitter_table *t = e->table;
     if (IS_BUILTIN(ref)) {
-        if (t->len < t->cap)
+        if (t->len < builtin_room(t->len))
             return 0;
-        uint32_t ncap = next_cap(t->cap, BUILTIN_MAX);
-        if (!ncap)
+        if (t->len >= BUILTIN_MAX)
             return -ENOMEM;
-        t = eddy__realloc(t, sizeof *t + (size_t)ncap * sizeof *t->items);
+        /* Full: len is the room, a power of two (at most 2^15 here). */
+        t = eddy__realloc(t, sizeof *t + 2 * (size_t)t->len * sizeof *t->items);
         if (!t)
             return -ENOMEM;
-        t->cap = (uint16_t)ncap;
         e->table = t;
         return 0;
     }
-    struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    struct user_event *u = user_at(t, ref - BUILTIN_COUNT);
     if (u->len < u->cap)
         return 0;
     uint32_t ncap = u->cap ? next_cap(u->cap, UINT32_MAX / 2) : USER_INITIAL_CAP;
@@ -347,7 +384,7 @@ static void list_insert(struct eddy__emitter_table *t, unsigned ref, bool front,
         total = t->len++;
         l.id = (uint8_t)ref;
     } else {
-        struct user_event *u = t->users[ref - BUILTIN_COUNT];
+        struct user_event *u = user_at(t, ref - BUILTIN_COUNT);
         items = u->items;
         pos = front ? 0 : u->len;
         total = u->len++;
@@ -376,10 +413,11 @@ static void user_destroy(struct user_event *u)
 
 static void user_erase(struct eddy__emitter_table *t, uint32_t index)
 {
-    user_destroy(t->users[index]);
-    t->n_users--;
-    memmove(t->users + index, t->users + index + 1,
-            (size_t)(t->n_users - index) * sizeof *t->users);
+    struct user_events *users = t->users;
+    user_destroy(users->at[index]);
+    users->len--;
+    memmove(users->at + index, users->at + index + 1,
+            (size_t)(users->len - index) * sizeof *users->at);
 }
 
 /* Removes one listener, at index `at` of the list's array (list_array: for a built-in
@@ -391,11 +429,11 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t at)
     struct eddy__emitter_table *t = e->table;
     struct listener *items = list_array(t, ref);
     if (e->depth > 0) {
-        /* Saturate rather than wrap to 0, which would mean "live". */
-        if (t->gen < UINT32_MAX)
-            t->gen++;
-        items[at].removed = t->gen;
-        t->tombstones++;
+        /* Saturate rather than wrap to 0, which would mean "live" (it cannot happen: each
+         * stamp is a listener still in memory). */
+        if (t->stamps < UINT32_MAX)
+            t->stamps++;
+        items[at].removed = t->stamps;
         e->unsettled = 1;
         return;
     }
@@ -407,7 +445,7 @@ static void list_remove(eddy_emitter *e, unsigned ref, uint32_t at)
         t->len--;
         return;
     }
-    struct user_event *u = t->users[ref - BUILTIN_COUNT];
+    struct user_event *u = user_at(t, ref - BUILTIN_COUNT);
     memmove(items + at, items + at + 1, (size_t)(u->len - at - 1) * sizeof *items);
     if (--u->len == 0 && !u->warned)
         user_erase(t, ref - BUILTIN_COUNT);
@@ -427,22 +465,23 @@ static void table_compact(struct eddy__emitter_table *t)
 {
     /* In order: the groups stay sorted by id. */
     t->len = (uint16_t)items_compact(t->items, t->len);
-    for (uint32_t i = USER_EVENTS ? t->n_users : 0; i-- > 0;) {
-        struct user_event *u = t->users[i];
+    for (uint32_t i = user_count(t); i-- > 0;) {
+        struct user_event *u = user_at(t, i);
         u->len = items_compact(u->items, u->len);
         if (u->len == 0 && !u->warned)
             user_erase(t, i);
     }
-    t->tombstones = 0;
-    t->sweep = false;
+    t->stamps = 0;
+    if (t->users)
+        t->users->sweep = false;
 }
 
 static void table_destroy(struct eddy__emitter_table *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; USER_EVENTS && i < t->n_users; i++)
-        user_destroy(t->users[i]);
+    for (uint32_t i = 0; i < user_count(t); i++)
+        user_destroy(user_at(t, i));
     eddy__free(t->users);
     eddy__free(t);
 }
@@ -466,9 +505,8 @@ static EDDY__NOINLINE void emitter_settle(eddy_emitter *e)
     struct eddy__emitter_table *t = e->table;
     if (!t)
         return; /* disposed of by a listener, against the rules: at least no crash */
-    if (t->tombstones || t->sweep)
+    if (t->stamps || (t->users && t->users->sweep))
         table_compact(t);
-    t->gen = 0;
 }
 
 /* Ends an emit (or a hold). Inline, with the rare work out of line, because every emit
@@ -623,7 +661,7 @@ static EDDY__NOINLINE int emit_ready(eddy_emitter *e, unsigned ref, const eddy_e
     const struct listener *l = len ? list_array(t, ref) + first : NULL;
     if (len == 0 || count_live(t, l, len) == 0)
         return emit_to_nobody(e, ref, ev);
-    if (len == 1 && !t->tombstones) {
+    if (len == 1 && !t->stamps) {
         if (!l->once) {
             eddy_listener fn = l->fn;
             void *ctx = l->ctx;
@@ -642,7 +680,7 @@ static int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev, uint
 {
     struct eddy__emitter_table *t = e->table;
     struct frame f = {
-        .outer = t->frames, .ref = ref, .base = first, .next = 0, .end = len, .gen = t->gen};
+        .outer = t->frames, .ref = ref, .base = first, .next = 0, .end = len, .gen = t->stamps};
     t->frames = &f;
     e->depth++;
     int ran = 0;
@@ -681,7 +719,7 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
             return;
         table->warned |= (uint16_t)(1u << ref);
     } else {
-        struct user_event *u = table->users[ref - BUILTIN_COUNT];
+        struct user_event *u = user_at(table, ref - BUILTIN_COUNT);
         if (u->warned)
             return;
         u->warned = true;
@@ -726,7 +764,6 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
         e->table = eddy__calloc(1, sizeof *e->table + BUILTIN_INITIAL_CAP * sizeof(struct listener));
         if (!e->table)
             return -ENOMEM;
-        e->table->cap = BUILTIN_INITIAL_CAP;
         new_table = true;
     }
     struct eddy__emitter_table *t = e->table;
@@ -738,16 +775,21 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
         uint32_t hash = name_hash(name);
         long index = user_find(t, name, hash);
         if (index < 0) {
-            if (t->n_users == t->cap_users) {
-                if (t->cap_users > UINT32_MAX / 2)
+            uint32_t n = user_count(t), cap = t->users ? t->users->cap : 0;
+            if (n == cap) {
+                if (cap > UINT32_MAX / 2)
                     goto nomem;
-                uint32_t ncap = t->cap_users ? t->cap_users * 2 : 4;
-                struct user_event **grown =
-                    eddy__realloc(t->users, (size_t)ncap * sizeof *t->users);
+                uint32_t ncap = cap ? cap * 2 : 4;
+                struct user_events *grown =
+                    eddy__realloc(t->users, sizeof *grown + (size_t)ncap * sizeof *grown->at);
                 if (!grown)
                     goto nomem;
+                if (!t->users) {
+                    grown->len = 0;
+                    grown->sweep = false;
+                }
+                grown->cap = ncap;
                 t->users = grown;
-                t->cap_users = ncap;
             }
             size_t size = strlen(name) + 1;
             struct user_event *u = eddy__malloc(sizeof *u + size);
@@ -756,8 +798,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
             memset(u, 0, sizeof *u);
             u->hash = hash;
             memcpy(u->name, name, size);
-            index = (long)t->n_users++;
-            t->users[index] = u;
+            index = (long)t->users->len++;
+            t->users->at[index] = u;
             new_user = true;
         }
         ref = BUILTIN_COUNT + (unsigned)index;
@@ -788,8 +830,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
         if (rc == 0) {
             list_insert(t, ref, front, l);
             warn_if_too_many(e, ref, name);
-        } else {
-            t->sweep = true;
+        } else if (!IS_BUILTIN(ref)) {
+            t->users->sweep = true; /* the record may be left empty */
             e->unsettled = 1;
         }
     }
@@ -799,7 +841,7 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
 nomem:
     /* Nothing ran since the record and the table were made: undo them. */
     if (new_user)
-        user_destroy(t->users[--t->n_users]);
+        user_destroy(t->users->at[--t->users->len]);
     if (new_table) {
         table_destroy(t);
         e->table = NULL;
@@ -856,7 +898,7 @@ static int remove_rest_silently(eddy_emitter *e)
 {
     struct eddy__emitter_table *t = e->table;
     int removed = 0;
-    for (unsigned ref = 0; ref < BUILTIN_COUNT + (USER_EVENTS ? t->n_users : 0); ref++) {
+    for (unsigned ref = 0; ref < BUILTIN_COUNT + user_count(t); ref++) {
         uint32_t len, first = list_find(t, ref, &len);
         struct listener *items = list_array(t, ref);
         for (uint32_t i = first + len; i-- > first;) {
@@ -1025,9 +1067,9 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
             removed += remove_all_ref(e, id, builtin_names[id]);
     /* Events first seen meanwhile are not walked, as in Node. The table may move under
      * the listeners: it is read again for each event. */
-    uint32_t users = USER_EVENTS && e->table ? e->table->n_users : 0;
+    uint32_t users = e->table ? user_count(e->table) : 0;
     for (uint32_t i = 0; i < users && !e->free_pending && e->table; i++)
-        removed += remove_all_ref(e, BUILTIN_COUNT + i, e->table->users[i]->name);
+        removed += remove_all_ref(e, BUILTIN_COUNT + i, user_at(e->table, i)->name);
     if (!e->free_pending)
         removed +=
             remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_names[EDDY__EV_REMOVE_LISTENER]);
@@ -1064,7 +1106,7 @@ int eddy__emit_id_valid(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
     ev->name = builtin_names[id];
     ev->target = e; /* the emitter is the first member of its owner */
     const struct eddy__emitter_table *t = e->table;
-    if (t && !t->tombstones && !e->free_pending) {
+    if (t && !t->stamps && !e->free_pending) {
         /* The one listener of its event, first in the array: always where a 'data'
          * listener is (id 0), and where any event's is when no earlier group has one.
          * items[1] is only read when it holds a listener. */
