@@ -7,8 +7,8 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <string.h>
 #include <fcntl.h>
+#include <string.h>
 #include <net/if.h>
 #include <stdint.h>
 
@@ -74,6 +74,63 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
     return -EINVAL;
 }
 
+/* ---- formatting: IP addresses as Node prints them, without inet_ntop --------------
+ * musl's inet_ntop formats with snprintf, so a static firmware build that printed an
+ * address carried the whole printf engine (about 13 KB with its strerror table for %m).
+ * The forms are those of libuv's and glibc's formatter, so Node's and today's strings
+ * do not change: IPv4 dotted decimal; IPv6 in lowercase hex groups without leading
+ * zeros, the first longest run of two or more zero groups as "::", and the last 32 bits
+ * in dotted form for the IPv4-mapped ("::ffff:1.2.3.4") and IPv4-compatible
+ * ("::1.2.3.4", six zero groups first) addresses. */
+
+/* Each writes at p (room for INET6_ADDRSTRLEN) and returns the end, unterminated. */
+static char *put_ipv4(char *p, const uint8_t *b)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (i)
+            *p++ = '.';
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+    }
+    return p;
+}
+
+static char *put_ipv6(char *p, const uint8_t *b)
+{
+    unsigned w[8];
+    int run = -1, run_len = 1; /* the first longest run of zero groups (two or more) */
+    for (int i = 0, cur = 0; i < 8; i++) {
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+        cur = w[i] ? 0 : cur + 1;
+        if (cur > run_len) {
+            run_len = cur;
+            run = i + 1 - cur;
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        if (i == run) {
+            *p++ = ':';
+            *p++ = ':';
+            i += run_len - 1;
+            continue;
+        }
+        if (i && i != run + run_len)
+            *p++ = ':';
+        if (i == 6 && run == 0 && (run_len == 6 || (run_len == 5 && w[5] == 0xffff)))
+            return put_ipv4(p, b + 12);
+        int shift = 12;
+        while (shift > 0 && !(w[i] >> shift))
+            shift -= 4;
+        for (; shift >= 0; shift -= 4)
+            *p++ = "0123456789abcdef"[(w[i] >> shift) & 15];
+    }
+    return p;
+}
+
 int eddy__sockaddr_from_path(eddy__sockaddr *out, socklen_t *len, const char *path)
 {
 #ifdef EDDY_NO_UNIX
@@ -99,19 +156,20 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
     switch (sa->sa.sa_family) {
     case AF_INET:
         strcpy(out->family, "IPv4");
-        inet_ntop(AF_INET, &sa->in4.sin_addr, out->address, sizeof out->address);
+        *put_ipv4(out->address, (const uint8_t *)&sa->in4.sin_addr) = '\0';
         out->port = ntohs(sa->in4.sin_port);
         break;
     case AF_INET6:
         strcpy(out->family, "IPv6");
-        inet_ntop(AF_INET6, &sa->in6.sin6_addr, out->address, sizeof out->address);
+        char *end = put_ipv6(out->address, sa->in6.sin6_addr.s6_addr);
+        *end = '\0';
         out->port = ntohs(sa->in6.sin6_port);
         if (sa->in6.sin6_scope_id) {
             /* Node's form of a link-local address: "fe80::1%eth0" (the zone's number
              * when the interface has no name). */
             char name[IF_NAMESIZE];
-            size_t n = strlen(out->address);
-            eddy__text t = {out->address + n, sizeof out->address - n, 0};
+            size_t n = (size_t)(end - out->address);
+            eddy__text t = {end, sizeof out->address - n, 0};
             eddy__text_str(&t, "%");
             if (if_indextoname(sa->in6.sin6_scope_id, name))
                 eddy__text_str(&t, name);
