@@ -6,7 +6,8 @@
 # again with -Os -DEDDY_MINIMAL, over TCP on an ephemeral port, since the minimal build has
 # no UNIX sockets). With -DEDDY_MINIMAL it also builds tests/firmware/switched_off.c by
 # the same line and runs it (every switched-off call returns its documented error, TCP
-# still works), and checks that the library's objects, compiled alone, reference no
+# still works), builds and runs tests/firmware/echo_nostdio.c (the echo server without
+# stdio or signals: an echo round trip, exit status 0), and checks that the library's objects, compiled alone, reference no
 # printf-family symbol and no stdio stream, nor the libc calls of switched-off features
 # (fstat, stat, chmod, unlink, sigpending, sigwait; nm -u). Ends with "N passed, N failed".
 set -eu
@@ -106,6 +107,42 @@ case "$EXTRA" in
         else
             echo "FAIL $cc: tests/firmware/switched_off.c"
             sed 's/^/     /' "$BUILD/log.txt" "$BUILD/run.txt" 2>/dev/null | grep -v '^     ok'
+            failed=$((failed + 1))
+        fi
+        # The firmware echo server (no stdio, no signals): it returns 0 once its first
+        # client has gone.
+        prog="$BUILD/echo-nostdio-$cc"
+        # shellcheck disable=SC2086
+        if "$cc" -std=c11 -Iinclude -Isrc src/*/*.c tests/firmware/echo_nostdio.c -o "$prog" \
+            $EXTRA >"$BUILD/log.txt" 2>&1 && timeout 60 python3 - "$prog" <<'PY'; then
+import socket, subprocess, sys
+probe = socket.socket()  # an ephemeral port the kernel just handed out
+probe.bind(("127.0.0.1", 0))
+port = probe.getsockname()[1]
+probe.close()
+p = subprocess.Popen([sys.argv[1], str(port)], stdout=subprocess.PIPE)
+line = p.stdout.readline().decode()
+assert line.strip() == "server bound", "first line: %r" % line
+c = socket.create_connection(("127.0.0.1", port))
+c.settimeout(5)
+got = b""
+while len(got) < 7:
+    got += c.recv(100)
+assert got == b"hello\r\n", got
+c.sendall(b"echo me\n")
+got = b""
+while len(got) < 8:
+    got += c.recv(100)
+assert got == b"echo me\n", got
+c.close()
+rc = p.wait(timeout=5)
+assert rc == 0, "exit status %d" % rc
+PY
+            echo "ok   $cc: tests/firmware/echo_nostdio.c, echo round trip (tcp), exit status 0"
+            passed=$((passed + 1))
+        else
+            echo "FAIL $cc: tests/firmware/echo_nostdio.c"
+            sed 's/^/     /' "$BUILD/log.txt"
             failed=$((failed + 1))
         fi
         objs="$BUILD/objs-$cc"

@@ -232,19 +232,20 @@ peer_size() {
     esac
 }
 
-musl_echo_server() { # stripped size in bytes of a static minimal echo server on musl
+musl_echo_server() { # [program.c] -> stripped size in bytes of it, static minimal on musl
+    app=${1:-examples/echo-server.c}
     command -v musl-gcc >/dev/null 2>&1 || {
         echo "–"
         return
     }
-    out="$BUILD/echo-server-minimal-musl"
+    out="$BUILD/$(basename "$app" .c)-minimal-musl"
     # The library's flags (the minimal build's) and the usual ones for a small static
     # binary: every function in its section, the unused ones dropped by the linker, no
     # page-aligned gap between code and read-only data. The example's own stdio (printf)
     # and musl's malloc are in the figure.
     $NICE musl-gcc -static -std=c11 -Os -DNDEBUG -DEDDY_MINIMAL -fno-unwind-tables \
         -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wl,--gc-sections \
-        -Wl,-z,noseparate-code -Iinclude -Isrc src/*/*.c examples/echo-server.c -o "$out" >"$out.log" 2>&1 || {
+        -Wl,-z,noseparate-code -Iinclude -Isrc src/*/*.c "$app" -o "$out" >"$out.log" 2>&1 || {
         echo "–"
         return
     }
@@ -295,6 +296,8 @@ done
 echo
 echo "| file size, bytes | x86_64 |"
 echo "|---|---|"
-row "echo server (examples/echo-server.c), minimal, musl static, stripped" "$(musl_echo_server)"
+row "echo server (examples/echo-server.c, which prints with stdio), minimal, musl static, stripped" "$(musl_echo_server)"
+row "echo server without stdio (tests/firmware/echo_nostdio.c), minimal, musl static, stripped" \
+    "$(musl_echo_server tests/firmware/echo_nostdio.c)"
 echo
 echo "gcc $(gcc -dumpfullversion); $(basename "$ROOT") at $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
