@@ -987,32 +987,34 @@ eddy_emitter *eddy_emitter_of(void *object)
     return (eddy_emitter *)object;
 }
 
-int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+/* The four ways to add a listener by name: one body, out of line, so that each public
+ * call is a jump (they were each a copy of it). */
+static EDDY__NOINLINE int add_named(eddy_emitter *e, const char *event, eddy_listener fn,
+                                    void *ctx, bool once, bool front)
 {
     if (!e || !event || !fn)
         return -EINVAL;
-    return emitter_add(e, builtin_id(event), event, fn, ctx, false, false);
+    return emitter_add(e, builtin_id(event), event, fn, ctx, once, front);
+}
+
+int eddy_on(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
+{
+    return add_named(e, event, fn, ctx, false, false);
 }
 
 int eddy_once(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn)
-        return -EINVAL;
-    return emitter_add(e, builtin_id(event), event, fn, ctx, true, false);
+    return add_named(e, event, fn, ctx, true, false);
 }
 
 int eddy_prepend_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn)
-        return -EINVAL;
-    return emitter_add(e, builtin_id(event), event, fn, ctx, false, true);
+    return add_named(e, event, fn, ctx, false, true);
 }
 
 int eddy_prepend_once_listener(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
 {
-    if (!e || !event || !fn)
-        return -EINVAL;
-    return emitter_add(e, builtin_id(event), event, fn, ctx, true, true);
+    return add_named(e, event, fn, ctx, true, true);
 }
 
 int eddy__on_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void *ctx, bool once)
