@@ -183,8 +183,8 @@ static uint32_t clamp_u32(size_t n)
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 200,
-               "a connection's socket is 200 bytes on LP64 (a 208-byte malloc chunk): see "
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 192,
+               "a connection's socket is 192 bytes on LP64 (a 208-byte malloc chunk): see "
                "net_internal.h and bench/ \"idle connections\" before growing it");
 
 eddy_socket *eddy__socket_alloc(eddy_loop *loop)
