@@ -196,10 +196,33 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
     eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
     s->flags = S_REFERENCED;
     s->closing_fd = -1;
-    s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
     eddy__deferred_init(&s->tick, socket_tick);
     eddy__handle_add(loop);
     return s;
+}
+
+/* A socket that was never handed out (its options could not be applied): freed at once,
+ * with the on-demand part it may have got. */
+static void socket_free_unused(eddy_socket *s)
+{
+    eddy__handle_remove(s->io.loop);
+    eddy__free(s->rare);
+    eddy__free(s);
+}
+
+int eddy__socket_set_high_water_mark(eddy_socket *s, size_t n)
+{
+    uint32_t hwm = clamp_u32(n);
+    if (hwm == DEFAULT_HIGH_WATER_MARK) {
+        if (s->rare)
+            s->rare->high_water_mark = 0;
+        return 0;
+    }
+    struct socket_rare *r = eddy__socket_rare(s);
+    if (!r)
+        return -ENOMEM;
+    r->high_water_mark = hwm;
+    return 0;
 }
 
 void eddy__socket_release(eddy__deferred *d)
@@ -274,21 +297,21 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         s->flags |= S_HALF_OPEN;
     if (opts->pause_on_connect)
         s->flags |= S_PAUSED;
-    if (opts->high_water_mark)
-        s->high_water_mark = clamp_u32(opts->high_water_mark);
-    if (peer->sa.sa_family != AF_UNIX && (opts->no_delay || opts->keep_alive)) {
+    /* A mark other than the default, or a keep-alive delay, takes the on-demand part: with
+     * no room for it, the connection is dropped as when the socket itself cannot be made
+     * (the fd stays the caller's). */
+    bool no_room = opts->high_water_mark &&
+                   eddy__socket_set_high_water_mark(s, opts->high_water_mark) == -ENOMEM;
+    if (!no_room && peer->sa.sa_family != AF_UNIX && (opts->no_delay || opts->keep_alive)) {
         /* The server's noDelay / keepAlive options (Node v18.6+), set on each socket. */
         if (opts->no_delay)
             eddy_socket_set_no_delay(s, true);
-        if (opts->keep_alive &&
-            eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms) == -ENOMEM) {
-            /* No room for the delay: the connection is dropped as when the socket itself
-             * cannot be made (the fd stays the caller's). */
-            eddy__handle_remove(loop);
-            eddy__free(s->rare);
-            eddy__free(s);
-            return NULL;
-        }
+        no_room = opts->keep_alive &&
+                  eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms) == -ENOMEM;
+    }
+    if (no_room) {
+        socket_free_unused(s);
+        return NULL;
     }
     if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
@@ -363,8 +386,12 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
     if (opts) {
         if (opts->allow_half_open)
             s->flags |= S_HALF_OPEN;
-        if (opts->high_water_mark)
-            s->high_water_mark = clamp_u32(opts->high_water_mark);
+        if (opts->high_water_mark &&
+            eddy__socket_set_high_water_mark(s, opts->high_water_mark) == -ENOMEM) {
+            /* As when the socket itself cannot be made (a wrapped fd stays the caller's). */
+            socket_free_unused(s);
+            return NULL;
+        }
         if (opts->type && strcmp(opts->type, "unix") == 0)
             s->flags |= S_UNIX;
     }
