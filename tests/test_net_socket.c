@@ -1482,8 +1482,8 @@ struct revived {
     eddy_loop *loop;
     eddy_server *server;
     int port, connects, closes, old_fd;
-    bool late_write;      /* what a write from the first 'close' returned */
-    size_t queued_after;  /* eddy_socket_buffer_size after the reconnected socket's write */
+    bool late_write;     /* what a write from the first 'close' returned */
+    size_t queued_after; /* eddy_socket_buffer_size after the reconnected socket's write */
     bool write_returned;
 };
 

@@ -42,17 +42,17 @@ typedef void (*eddy__io_cb)(eddy__io *io, unsigned revents);
 
 /* A file descriptor watched for readiness. Embedded in its owner; the loop never frees
  * it. revents given to cb are EDDY__READABLE/EDDY__WRITABLE; an error or hang-up on the
- * fd reports both, so that the owner's next read or write sees the error. */
-/* 40 bytes on LP64 (it was 48, with a full word for each of events, registered and
+ * fd reports both, so that the owner's next read or write sees the error.
+ * 40 bytes on LP64 (it was 48, with a full word for each of events, registered and
  * backend_slot): the three share the word after fd, as each socket embeds one. events is
  * a whole byte, read with one plain load where the loop dispatches each event; registered
  * and the slot are only touched when the interest changes. */
 struct eddy__io {
-    int fd;                     /* -1 once closed */
-    unsigned events : 8;       /* what the owner wants now (EDDY__READABLE | EDDY__WRITABLE) */
-    unsigned registered : 2;   /* what the backend was last told */
-    signed backend_slot : 22;  /* the backend's own bookkeeping (poll: index in its array,
-                                * -1 when not in it; hence EDDY__IO_SLOT_MAX) */
+    int fd;                   /* -1 once closed */
+    unsigned events : 8;      /* what the owner wants now (EDDY__READABLE | EDDY__WRITABLE) */
+    unsigned registered : 2;  /* what the backend was last told */
+    signed backend_slot : 22; /* the backend's own bookkeeping (poll: index in its array,
+                               * -1 when not in it; hence EDDY__IO_SLOT_MAX) */
     eddy__io_cb cb;
     eddy_loop *loop;
     eddy__queue change_node; /* queued while events != registered */
