@@ -140,6 +140,34 @@ Test(allocator, set_encoding_and_keep_alive_delay_report_enomem_and_change_nothi
     cr_assert_eq(eddy_loop_free(loop), 0);
 }
 
+/* A high-water mark other than the default lives in the socket's on-demand part: a socket
+ * made with one is NULL when that part cannot be allocated (nothing leaks), a connect with
+ * one is -ENOMEM and starts nothing, and the default mark needs no part. */
+Test(allocator, a_high_water_mark_of_its_own_is_enomem_without_memory_for_it)
+{
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options own = {.fd = -1, .high_water_mark = 4096};
+    use_counting_allocator(2); /* the socket passes, its on-demand part fails */
+    cr_assert_null(eddy_socket_new(loop, &own));
+    cr_assert_eq(counter.calls, 2);
+    cr_assert_eq(counter.live, 0, "the socket was freed");
+    use_counting_allocator(2);
+    eddy_socket_options dflt = {.fd = -1, .high_water_mark = 16 * 1024};
+    eddy_socket *s = eddy_socket_new(loop, &dflt);
+    cr_assert_not_null(s);
+    cr_assert_eq(counter.calls, 1, "the default: the socket alone");
+    eddy_connect_options co = {.port = 9, .host = "127.0.0.1", .high_water_mark = 4096};
+    counter.fail_at = counter.calls + 1;
+    cr_assert_eq(eddy_socket_connect_opts(s, &co, NULL, NULL), -ENOMEM);
+    cr_assert_not(eddy_socket_connecting(s), "nothing was started");
+    cr_assert_eq(counter.live, 1);
+    counter.fail_at = 0;
+    restore_allocator();
+    eddy_socket_destroy(s);
+    eddy_loop_run(loop, EDDY_RUN_DEFAULT);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+
 static void on_usr2(int signum, void *ctx)
 {
     (void)signum;

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -313,3 +314,52 @@ Test(backend, hundreds_of_watchers_started_in_one_iteration_all_fire_once)
     cr_assert_eq(eddy_loop_run(loop, EDDY_RUN_DEFAULT), 0);
     cr_assert_eq(eddy_loop_free(loop), 0);
 }
+
+#ifdef EDDY_BACKEND_POLL
+#include "loop/backend.h"
+
+static void on_any(eddy__io *io, unsigned revents)
+{
+    (void)io;
+    (void)revents;
+}
+
+/* The poll backend keeps each watcher's index in its array in a 22-bit field of the
+ * watcher (eddy__io is embedded in every socket, and kept small): the watcher beyond
+ * EDDY__IO_SLOT_MAX + 1 is refused with -EMFILE, the others stay watched, and a freed
+ * slot takes it. (Without the check, its index would wrap to a negative number.) The
+ * backend is driven directly: poll(2) itself takes no more fds than RLIMIT_NOFILE. */
+Test(backend, poll_refuses_the_watcher_beyond_its_slot_range_with_emfile)
+{
+    eddy_loop *loop = eddy_loop_new();
+    size_t n = (size_t)EDDY__IO_SLOT_MAX + 2;
+    eddy__io *ios = calloc(n, sizeof *ios);
+    cr_assert_not_null(ios);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    size_t failed_at = 0;
+    int err = 0;
+    for (size_t i = 0; i < n && !err; i++) {
+        eddy__io_init(&ios[i], loop, p[0], on_any);
+        ios[i].events = EDDY__READABLE;
+        err = eddy__backend_update(loop, &ios[i]);
+        failed_at = i;
+    }
+    cr_assert_eq(err, -EMFILE);
+    cr_assert_eq(failed_at, n - 1, "refused at %zu", failed_at);
+    cr_assert_eq(ios[n - 1].backend_slot, -1);
+    cr_assert_eq(ios[n - 2].backend_slot, EDDY__IO_SLOT_MAX);
+    /* A slot given back: the refused watcher fits (the last one moved into slot 0). */
+    ios[0].events = 0;
+    cr_assert_eq(eddy__backend_update(loop, &ios[0]), 0);
+    cr_assert_eq(ios[n - 2].backend_slot, 0);
+    cr_assert_eq(eddy__backend_update(loop, &ios[n - 1]), 0);
+    cr_assert_eq(ios[n - 1].backend_slot, EDDY__IO_SLOT_MAX);
+    for (size_t i = 1; i < n; i++)
+        eddy__backend_forget(loop, &ios[i]);
+    free(ios);
+    close(p[0]);
+    close(p[1]);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+}
+#endif

@@ -29,26 +29,40 @@
 /* ---- an allocator that fails on demand (each Criterion test is its own process) ---- */
 
 static bool fail_allocations;
+static int spare_allocations; /* let through once fail_allocations is set, then fail */
+
+static bool allocation_fails(void)
+{
+    if (!fail_allocations)
+        return false;
+    if (spare_allocations > 0) {
+        spare_allocations--;
+        return false;
+    }
+    return true;
+}
 
 static void *maybe_malloc(size_t n)
 {
-    return fail_allocations ? NULL : malloc(n);
+    return allocation_fails() ? NULL : malloc(n);
 }
 
 static void *maybe_realloc(void *p, size_t n)
 {
-    return fail_allocations ? NULL : realloc(p, n);
+    return allocation_fails() ? NULL : realloc(p, n);
 }
 
 static void restore_allocator(void)
 {
     fail_allocations = false;
+    spare_allocations = 0;
     eddy_set_allocator(NULL, NULL, NULL);
 }
 
 static void use_failing_allocator(void)
 {
     fail_allocations = false;
+    spare_allocations = 0;
     eddy_set_allocator(maybe_malloc, maybe_realloc, free);
 }
 
@@ -308,6 +322,55 @@ Test(failures, a_connection_without_memory_for_its_socket_is_an_accept_error_on_
               strerror(errno));
     close(n.client_fd);
     assert_all_released(loop, fds_before);
+}
+
+static void nomem_connection(const eddy_event *ev, void *ctx)
+{
+    struct nomem *n = ctx;
+    fail_allocations = false;
+    n->connections++;
+    eddy_socket_destroy(ev->u.socket);
+    eddy_server_close(n->server, NULL, NULL);
+}
+
+/* A server whose accepted sockets get high_water_mark hwm, and a client that connects
+ * when memory is left for one allocation only (the accepted socket's own). */
+static void accept_with_one_allocation(size_t hwm, struct nomem *n, int fds_before)
+{
+    use_failing_allocator();
+    eddy_loop *loop = eddy_loop_new();
+    eddy_server_options o = {.high_water_mark = hwm};
+    n->server = eddy_create_server(loop, &o, nomem_connection, n);
+    eddy_on(eddy_emitter_of(n->server), "error", nomem_error, n);
+    spare_allocations = 1;
+    cr_assert_eq(eddy_server_listen(n->server, 0, "127.0.0.1", nomem_listening, n), 0);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    close(n->client_fd);
+    assert_all_released(loop, fds_before);
+}
+
+/* A high-water mark other than the default lives in the socket's on-demand part, so an
+ * accepted socket with the server's mark needs a second allocation: without it the
+ * connection is dropped as when the socket itself cannot be made, an accept error. */
+Test(failures, a_connection_without_memory_for_the_servers_high_water_mark_is_an_accept_error)
+{
+    int fds_before = open_fd_count();
+    struct nomem n = {.client_fd = -1};
+    accept_with_one_allocation(4096, &n, fds_before);
+    cr_assert_eq(n.errors, 1);
+    cr_assert_eq(n.code, -ENOMEM);
+    cr_assert_str_eq(n.syscall, "accept");
+    cr_assert_eq(n.connections, 0);
+}
+
+/* The same with the default mark (given explicitly): the socket alone is enough. */
+Test(failures, a_connection_with_the_default_high_water_mark_needs_only_its_socket)
+{
+    int fds_before = open_fd_count();
+    struct nomem n = {.client_fd = -1};
+    accept_with_one_allocation(16 * 1024, &n, fds_before);
+    cr_assert_eq(n.errors, 0);
+    cr_assert_eq(n.connections, 1);
 }
 
 /* ---- 3. an interest change the backend rejects fails its own object only ---- */

@@ -5,6 +5,7 @@
  * above the tests where an order or a value comes from Node. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "eddy.h"
 #include "helpers.h"
 #include "net_helpers.h"
+#include "loop/loop_internal.h" /* loop->iteration, for the reconnect's direct write below */
 
 /* ---- connecting ---------------------------------------------------------------- */
 
@@ -1421,4 +1423,118 @@ Test(socket, pipe_to_itself_echoes_every_byte_and_ends_the_destination)
                                   "conn:close(false) server:close");
     free(e.buf);
     assert_all_released(p.loop, p.fds_before);
+}
+
+/* ---- closing_fd and direct_write_iteration: one word (net_internal.h) ----
+ * A live socket keeps the iteration of its last direct write there (0 when new), a
+ * destroyed one the fd it closes after its 'close'. */
+
+static void count_close(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    (*(int *)ctx)++;
+}
+
+/* Never connected, the socket has no fd to close after its 'close': the 0 of "no direct
+ * write yet" must not become fd 0. */
+Test(socket, a_socket_that_never_had_an_fd_closes_none_after_its_close)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(dup2(p[0], 0), 0); /* fd 0, known to be open */
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket *s = eddy_socket_new(loop, NULL);
+    int closes = 0;
+    eddy_on(eddy_emitter_of(s), "close", count_close, &closes);
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    cr_assert_eq(closes, 1);
+    cr_assert_neq(fcntl(0, F_GETFD), -1, "fd 0 was closed");
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* Not connected yet, a UNIX socket has no addresses, whatever fd 0 is: closing_fd is
+ * read only once the socket is destroyed (before, its word is the 0 of "no direct write
+ * yet"). */
+Test(socket, a_unix_socket_not_connected_yet_has_no_address_even_with_a_socket_on_fd_0)
+{
+    int p[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+    cr_assert_eq(dup2(p[0], 0), 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = -1, .type = "unix"};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    eddy_address a;
+    cr_assert_eq(eddy_socket_address(s, &a), -ENOTCONN);
+    cr_assert_eq(eddy_socket_remote_address(s, &a), -ENOTCONN);
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    cr_assert_neq(fcntl(0, F_GETFD), -1, "fd 0 was closed");
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    close(p[0]);
+    close(p[1]);
+}
+
+struct revived {
+    eddy_loop *loop;
+    eddy_server *server;
+    int port, connects, closes, old_fd;
+    bool late_write;     /* what a write from the first 'close' returned */
+    size_t queued_after; /* eddy_socket_buffer_size after the reconnected socket's write */
+    bool write_returned;
+};
+
+static void rv_connect(const eddy_event *ev, void *ctx)
+{
+    struct revived *r = ctx;
+    eddy_socket *s = ev->target;
+    if (++r->connects == 1) {
+        r->old_fd = eddy_socket_fd(s);
+        eddy_socket_destroy(s);
+        return;
+    }
+    /* The iteration whose low bits are the closed fd's number: the word would still say
+     * that a direct write was made in it, had the revive not set it back. */
+    r->loop->iteration = (uint32_t)r->old_fd;
+    r->write_returned = eddy_socket_write(s, "x", 1, NULL, NULL);
+    r->queued_after = eddy_socket_buffer_size(s);
+    eddy_socket_destroy(s);
+}
+
+static void rv_close(const eddy_event *ev, void *ctx)
+{
+    struct revived *r = ctx;
+    eddy_socket *s = ev->target;
+    if (++r->closes == 2) {
+        eddy_server_close(r->server, NULL, NULL);
+        return;
+    }
+    r->late_write = eddy_socket_write(s, "late", 4, NULL, NULL); /* destroyed: refused */
+    cr_assert_eq(eddy_socket_connect(s, r->port, "127.0.0.1", NULL, NULL), 0);
+}
+
+/* Reconnected from its own 'close', the socket's first write goes straight to the kernel
+ * as on a new socket (nothing is left queued), and a write from that 'close' changes
+ * nothing: every descriptor is closed at the end. */
+Test(socket, a_socket_reconnected_from_its_close_writes_at_once_and_closes_both_fds)
+{
+    int fds_before = open_fd_count();
+    struct revived r = {.loop = eddy_loop_new(), .late_write = true, .old_fd = -1};
+    r.server = eddy_create_server(r.loop, NULL, NULL, NULL);
+    cr_assert_eq(eddy_server_listen(r.server, 0, "127.0.0.1", NULL, NULL), 0);
+    r.port = server_port(r.server);
+    eddy_socket *s = eddy_create_connection(r.loop, r.port, "127.0.0.1", NULL, NULL);
+    eddy_on(eddy_emitter_of(s), "connect", rv_connect, &r);
+    eddy_on(eddy_emitter_of(s), "close", rv_close, &r);
+    cr_assert(loop_ends_by_itself(r.loop, 10000));
+    cr_assert_eq(r.connects, 2);
+    cr_assert_eq(r.closes, 2);
+    cr_assert_not(r.late_write);
+    cr_assert_geq(r.old_fd, 0);
+    cr_assert(r.write_returned);
+    cr_assert_eq(r.queued_after, 0, "the write was held instead of sent");
+    assert_all_released(r.loop, fds_before);
 }

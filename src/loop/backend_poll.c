@@ -77,6 +77,8 @@ static int grow(eddy_loop *loop, eddy__backend_state *b)
 {
     /* The loop's io_events option gives the first slots, then they double. */
     int cap = b->cap ? b->cap * 2 : (int)loop->opts.io_events;
+    if (cap > EDDY__IO_SLOT_MAX + 1)
+        cap = EDDY__IO_SLOT_MAX + 1; /* no slot beyond: see eddy__backend_update */
     struct pollfd *fds = eddy__realloc(b->fds, (size_t)cap * sizeof *fds);
     if (!fds)
         return -ENOMEM;
@@ -103,6 +105,11 @@ int eddy__backend_update(eddy_loop *loop, eddy__io *io)
         return 0;
     }
     if (io->backend_slot < 0) {
+        /* The slot is a 22-bit field of the watcher (eddy__io is kept small, one per
+         * socket): beyond EDDY__IO_SLOT_MAX + 1 fds (two million, more than poll(2) is
+         * any use for) the watcher fails, as the process's own fd limit would fail it. */
+        if (b->len > EDDY__IO_SLOT_MAX)
+            return -EMFILE;
         if (b->len == b->cap && grow(loop, b) < 0)
             return -ENOMEM;
         io->backend_slot = b->len++;

@@ -20,7 +20,9 @@ enum { EDDY__READABLE = 1, EDDY__WRITABLE = 2, EDDY__IO_FAILED = 4 };
  * closed behind the library's back, the kernel is out of memory...) gets one call of its
  * cb with revents EDDY__IO_FAILED and the error packed in the high bits; read it with
  * eddy__io_error. The change is not retried: the owner reports the error and closes the
- * watcher, and only that owner fails, the loop goes on. */
+ * watcher, and only that owner fails, the loop goes on. It carries no direction bit (and
+ * a backend's other revents carry nothing but directions): the loop's dispatch masks the
+ * directions alone with what the owner wants, and passes the rest untouched. */
 static inline unsigned eddy__io_failure(int err)
 {
     return EDDY__IO_FAILED | ((unsigned)-err << 8);
@@ -31,16 +33,26 @@ static inline int eddy__io_error(unsigned revents)
 }
 
 typedef struct eddy__io eddy__io;
+
+/* The largest backend_slot (below): the poll backend watches at most this many fds plus
+ * one, and refuses more with -EMFILE. */
+#define EDDY__IO_SLOT_MAX ((1 << 21) - 1)
+_Static_assert((EDDY__READABLE | EDDY__WRITABLE) < 4, "eddy__io.registered holds them in 2 bits");
 typedef void (*eddy__io_cb)(eddy__io *io, unsigned revents);
 
 /* A file descriptor watched for readiness. Embedded in its owner; the loop never frees
  * it. revents given to cb are EDDY__READABLE/EDDY__WRITABLE; an error or hang-up on the
- * fd reports both, so that the owner's next read or write sees the error. */
+ * fd reports both, so that the owner's next read or write sees the error.
+ * 40 bytes on LP64 (it was 48, with a full word for each of events, registered and
+ * backend_slot): the three share the word after fd, as each socket embeds one. events is
+ * a whole byte, read with one plain load where the loop dispatches each event; registered
+ * and the slot are only touched when the interest changes. */
 struct eddy__io {
-    int fd;              /* -1 once closed */
-    unsigned events;     /* what the owner wants now */
-    unsigned registered; /* what the backend was last told */
-    int backend_slot;    /* the backend's own bookkeeping (poll: index in its array) */
+    int fd;                   /* -1 once closed */
+    unsigned events : 8;      /* what the owner wants now (EDDY__READABLE | EDDY__WRITABLE) */
+    unsigned registered : 2;  /* what the backend was last told */
+    signed backend_slot : 22; /* the backend's own bookkeeping (poll: index in its array,
+                               * -1 when not in it; hence EDDY__IO_SLOT_MAX) */
     eddy__io_cb cb;
     eddy_loop *loop;
     eddy__queue change_node; /* queued while events != registered */

@@ -724,11 +724,13 @@ static int target_from_options(struct connect_target *t, const eddy_connect_opti
 /* The options that are the socket's own, set before the connect. */
 static int apply_connect_options(eddy_socket *s, const eddy_connect_options *o)
 {
+    if (o->high_water_mark) {
+        int err = eddy__socket_set_high_water_mark(s, o->high_water_mark);
+        if (err < 0)
+            return err; /* -ENOMEM: no room for the mark; first, so nothing else changed */
+    }
     if (o->allow_half_open)
         s->flags |= S_HALF_OPEN;
-    if (o->high_water_mark)
-        s->high_water_mark =
-            o->high_water_mark > UINT32_MAX ? UINT32_MAX : (uint32_t)o->high_water_mark;
     if (o->onread) {
         int err = eddy_socket_set_onread(s, o->onread);
         if (err < 0)

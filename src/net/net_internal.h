@@ -188,7 +188,8 @@ static inline struct write_req *ring_pop(write_ring *ring)
 
 /* What few sockets need, allocated on demand (eddy__socket_rare): the idle timeout (by the
  * first set_timeout), the path of a failed UNIX connect (for its 'error'), a decoder (by
- * set_encoding to a text encoding), the keep-alive delay. */
+ * set_encoding to a text encoding), the keep-alive delay, a high-water mark other than
+ * the default. */
 struct socket_lookup;
 struct socket_rare {
     char *path;
@@ -199,16 +200,22 @@ struct socket_rare {
     uint64_t last_active_ns;
     eddy__decoder decoder; /* read while S_DECODING; enc survives a reconnect */
     uint32_t keepalive_s;  /* TCP_KEEPIDLE; 0: the system's */
+    /* The write high-water mark; 0: DEFAULT_HIGH_WATER_MARK. Read it with
+     * socket_high_water_mark, set it with eddy__socket_set_high_water_mark. */
+    uint32_t high_water_mark;
 };
 
 /* Kept small: a server holds one per connection, and an idle connection costs this and
- * its emitter table (bench/ "idle connections"). 200 bytes on LP64 (a 208-byte malloc
+ * its emitter table (bench/ "idle connections"). 184 bytes on LP64 (a 192-byte malloc
  * chunk): the layout below packs it, with the 4-byte members together at the end, and
  * the write queues are rings of 8 bytes each.
  * History: 320 bytes, then 280 with the local address, the decoder and the keep-alive
  * delay in the struct and 16-byte queue heads; the local address is now asked of the
  * kernel (the fd stays open until 'close' has been emitted), the rest lives in
- * socket_rare. */
+ * socket_rare. Then 200, until the watcher's events, registered and poll slot shared
+ * one word (eddy__io 48 -> 40), the high-water mark moved to socket_rare (nearly every
+ * socket has the default) and closing_fd took the word of direct_write_iteration (the
+ * one only matters once the socket is destroyed, the other only before). */
 struct eddy_socket {
     eddy_emitter emitter; /* first: eddy_emitter_of(socket) */
     eddy__io io;          /* io.loop is the socket's loop */
@@ -220,9 +227,18 @@ struct eddy_socket {
     eddy__deferred tick;
     struct socket_rare *rare;
     uint32_t flags;
-    uint32_t high_water_mark;
-    uint32_t direct_write_iteration; /* low bits of the iteration of the last direct write */
-    int closing_fd;     /* a destroyed socket's fd, closed after its 'close' listeners ran */
+    /* One word for two lives. A live socket keeps the low bits of the iteration of its
+     * last direct write (0, as calloc leaves it: none yet, the loop counts from 1). A
+     * destroyed one (S_DESTROYED) keeps its fd there, closed after its 'close' listeners
+     * ran (-1: none); eddy__socket_destroy sets it in every case. No write is direct
+     * after the destroy (eddy_socket_write, end and the queue check S_DESTROYED before
+     * anything else, also from 'close' listeners), closing_fd is read only while
+     * S_DESTROYED is set (socket_fd, the release, eddy__socket_revive), and the revive of
+     * a reconnect from 'close' closes the fd and sets the word back to 0, as new. */
+    union {
+        uint32_t direct_write_iteration;
+        int closing_fd;
+    };
     int16_t error;      /* a negative errno or EDDY_EAI_* code (both above -32768) */
     uint8_t error_call; /* index in call_names */
     uint8_t corked;     /* cork depth: writes are queued, not sent, while non-zero */
@@ -261,6 +277,19 @@ static inline void socket_schedule_tick(eddy_socket *s)
 void eddy__socket_idle_restart(eddy_socket *s, uint64_t due);
 /* s->rare, allocated if need be; NULL on -ENOMEM. */
 struct socket_rare *eddy__socket_rare(eddy_socket *s);
+
+/* The write high-water mark. Almost every socket has the default, so the socket keeps
+ * no word for it: another one lives in socket_rare. The direct write, which tests it
+ * after every fully-sent reply, skips the call while nothing is queued (queued 0 is
+ * below any mark), so that it never loads s->rare for it. */
+static inline size_t socket_high_water_mark(const eddy_socket *s)
+{
+    uint32_t hwm = s->rare ? s->rare->high_water_mark : 0;
+    return hwm ? hwm : DEFAULT_HIGH_WATER_MARK;
+}
+/* Sets the mark (n clamped to 32 bits; the default needs no memory). 0, or -ENOMEM with
+ * the mark unchanged. */
+int eddy__socket_set_high_water_mark(eddy_socket *s, size_t n);
 
 /* Activity: one store of the loop's time (the idle timer re-checks when it fires). */
 static inline void socket_touch(eddy_socket *s)

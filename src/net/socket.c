@@ -52,10 +52,13 @@ bool eddy__socket_cache_address(eddy__inaddr *dst, const eddy__sockaddr *src, so
     return true;
 }
 
-/* The fd, also while a destroyed socket waits for its 'close' to be emitted. */
+/* The fd, also while a destroyed socket waits for its 'close' to be emitted. closing_fd
+ * only means that once destroyed: before, its word is direct_write_iteration. */
 static int socket_fd(const eddy_socket *s)
 {
-    return s->io.fd >= 0 ? s->io.fd : s->closing_fd;
+    if (s->io.fd >= 0)
+        return s->io.fd;
+    return socket_has(s, S_DESTROYED) ? s->closing_fd : -1;
 }
 
 /* Whether the socket has work the loop must wait for, as a libuv handle is active: it
@@ -183,8 +186,8 @@ static uint32_t clamp_u32(size_t n)
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 200,
-               "a connection's socket is 200 bytes on LP64 (a 208-byte malloc chunk): see "
+_Static_assert(sizeof(void *) != 8 || sizeof(struct eddy_socket) == 184,
+               "a connection's socket is 184 bytes on LP64 (a 192-byte malloc chunk): see "
                "net_internal.h and bench/ \"idle connections\" before growing it");
 
 eddy_socket *eddy__socket_alloc(eddy_loop *loop)
@@ -194,12 +197,34 @@ eddy_socket *eddy__socket_alloc(eddy_loop *loop)
         return NULL;
     eddy__emitter_init_diag(&s->emitter, socket_diagnostic); /* ctx: s */
     eddy__io_init(&s->io, loop, -1, eddy__socket_on_io);
-    s->flags = S_REFERENCED;
-    s->closing_fd = -1;
-    s->high_water_mark = DEFAULT_HIGH_WATER_MARK;
+    s->flags = S_REFERENCED; /* direct_write_iteration 0: no direct write yet */
     eddy__deferred_init(&s->tick, socket_tick);
     eddy__handle_add(loop);
     return s;
+}
+
+/* A socket that was never handed out (its options could not be applied): freed at once,
+ * with the on-demand part it may have got. */
+static void socket_free_unused(eddy_socket *s)
+{
+    eddy__handle_remove(s->io.loop);
+    eddy__free(s->rare);
+    eddy__free(s);
+}
+
+int eddy__socket_set_high_water_mark(eddy_socket *s, size_t n)
+{
+    uint32_t hwm = clamp_u32(n);
+    if (hwm == DEFAULT_HIGH_WATER_MARK) {
+        if (s->rare)
+            s->rare->high_water_mark = 0;
+        return 0;
+    }
+    struct socket_rare *r = eddy__socket_rare(s);
+    if (!r)
+        return -ENOMEM;
+    r->high_water_mark = hwm;
+    return 0;
 }
 
 void eddy__socket_release(eddy__deferred *d)
@@ -274,21 +299,21 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
         s->flags |= S_HALF_OPEN;
     if (opts->pause_on_connect)
         s->flags |= S_PAUSED;
-    if (opts->high_water_mark)
-        s->high_water_mark = clamp_u32(opts->high_water_mark);
-    if (peer->sa.sa_family != AF_UNIX && (opts->no_delay || opts->keep_alive)) {
+    /* A mark other than the default, or a keep-alive delay, takes the on-demand part: with
+     * no room for it, the connection is dropped as when the socket itself cannot be made
+     * (the fd stays the caller's). */
+    bool no_room = opts->high_water_mark &&
+                   eddy__socket_set_high_water_mark(s, opts->high_water_mark) == -ENOMEM;
+    if (!no_room && peer->sa.sa_family != AF_UNIX && (opts->no_delay || opts->keep_alive)) {
         /* The server's noDelay / keepAlive options (Node v18.6+), set on each socket. */
         if (opts->no_delay)
             eddy_socket_set_no_delay(s, true);
-        if (opts->keep_alive &&
-            eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms) == -ENOMEM) {
-            /* No room for the delay: the connection is dropped as when the socket itself
-             * cannot be made (the fd stays the caller's). */
-            eddy__handle_remove(loop);
-            eddy__free(s->rare);
-            eddy__free(s);
-            return NULL;
-        }
+        no_room = opts->keep_alive &&
+                  eddy_socket_set_keep_alive(s, true, opts->keep_alive_initial_delay_ms) == -ENOMEM;
+    }
+    if (no_room) {
+        socket_free_unused(s);
+        return NULL;
     }
     if (peer->sa.sa_family == AF_UNIX) {
         s->flags |= S_UNIX;
@@ -363,8 +388,12 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
     if (opts) {
         if (opts->allow_half_open)
             s->flags |= S_HALF_OPEN;
-        if (opts->high_water_mark)
-            s->high_water_mark = clamp_u32(opts->high_water_mark);
+        if (opts->high_water_mark &&
+            eddy__socket_set_high_water_mark(s, opts->high_water_mark) == -ENOMEM) {
+            /* As when the socket itself cannot be made (a wrapped fd stays the caller's). */
+            socket_free_unused(s);
+            return NULL;
+        }
         if (opts->type && strcmp(opts->type, "unix") == 0)
             s->flags |= S_UNIX;
     }
@@ -390,13 +419,13 @@ void eddy__socket_destroy(eddy_socket *s, int err, uint8_t call)
         s->error = (int16_t)err; /* errno and EDDY_EAI_* codes fit */
         s->error_call = call;
     }
-    if (s->io.fd >= 0) {
-        /* No more events; the fd itself is closed after 'close' was emitted, so the
-         * addresses can still be read there (from the kernel, only if asked) and no
-         * getsockname is spent on sockets whose addresses nobody reads. */
-        s->closing_fd = s->io.fd;
+    /* No more events; the fd itself is closed after 'close' was emitted, so the
+     * addresses can still be read there (from the kernel, only if asked) and no
+     * getsockname is spent on sockets whose addresses nobody reads. Set with or without
+     * an fd: the word held direct_write_iteration until now (net_internal.h). */
+    s->closing_fd = s->io.fd >= 0 ? s->io.fd : -1;
+    if (s->io.fd >= 0)
         eddy__io_close(&s->io);
-    }
     if (s->rare) {
         eddy__timer_stop(&s->rare->timer);
         if (s->rare->lookup)
@@ -436,12 +465,14 @@ void eddy_socket_reset_and_destroy(eddy_socket *s)
 
 bool eddy__socket_revive(eddy_socket *s)
 {
-    if (!socket_has(s, S_IN_CLOSE))
+    if (!socket_has(s, S_IN_CLOSE) || !socket_has(s, S_DESTROYED))
         return false;
-    if (s->closing_fd >= 0) {
+    if (s->closing_fd >= 0)
         close(s->closing_fd);
-        s->closing_fd = -1;
-    }
+    /* Alive again, the word is direct_write_iteration: 0 as in a new socket, not the fd
+     * (or -1) left there, which would read as the iteration of a direct write and hold
+     * the first write of that iteration. */
+    s->direct_write_iteration = 0;
     if (s->server) {
         /* The accepted connection is over for its server; the socket is the user's now. */
         eddy__server_connection_closed(s->server);
