@@ -274,9 +274,10 @@ static inline void socket_schedule_tick(eddy_socket *s)
     eddy__defer(s->io.loop, &s->tick);
 }
 
-void eddy__socket_idle_restart(eddy_socket *s, uint64_t due);
 /* s->rare, allocated if need be; NULL on -ENOMEM. */
 struct socket_rare *eddy__socket_rare(eddy_socket *s);
+/* socket_touch for a socket that has a rare part (socket.c). */
+void eddy__socket_touch_rare(eddy_socket *s);
 
 /* The write high-water mark. Almost every socket has the default, so the socket keeps
  * no word for it: another one lives in socket_rare. The direct write, which tests it
@@ -291,15 +292,13 @@ static inline size_t socket_high_water_mark(const eddy_socket *s)
  * the mark unchanged. */
 int eddy__socket_set_high_water_mark(eddy_socket *s, size_t n);
 
-/* Activity: one store of the loop's time (the idle timer re-checks when it fires). */
+/* Activity: one store of the loop's time (the idle timer re-checks when it fires). Only
+ * the test is inline: a socket without a rare part has no idle timer, and the rest is one
+ * out-of-line copy instead of one in each caller's object. */
 static inline void socket_touch(eddy_socket *s)
 {
-    struct socket_rare *idle = s->rare;
-    if (!idle)
-        return;
-    idle->last_active_ns = s->io.loop->now_ns;
-    if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !socket_has(s, S_DESTROYED))
-        eddy__socket_idle_restart(s, idle->last_active_ns + idle->timeout_ns);
+    if (s->rare)
+        eddy__socket_touch_rare(s);
 }
 
 /* socket.c */

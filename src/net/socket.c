@@ -158,10 +158,18 @@ static void idle_fire(void *arg);
 /* The idle timeout is the only defence against a peer that goes silent: when its timer
  * cannot be queued again (the heap cannot grow), the socket fails with 'error' instead
  * of silently never timing out. */
-void eddy__socket_idle_restart(eddy_socket *s, uint64_t due)
+static void idle_restart(eddy_socket *s, uint64_t due)
 {
     if (eddy__timer_start_at(&s->rare->timer, due, idle_fire, s) < 0)
         eddy__socket_destroy(s, -ENOMEM, CALL_SET_TIMEOUT);
+}
+
+void eddy__socket_touch_rare(eddy_socket *s)
+{
+    struct socket_rare *idle = s->rare;
+    idle->last_active_ns = s->io.loop->now_ns;
+    if (idle->timeout_ns && !eddy__timer_active(&idle->timer) && !socket_has(s, S_DESTROYED))
+        idle_restart(s, idle->last_active_ns + idle->timeout_ns);
 }
 
 static void idle_fire(void *arg)
@@ -172,7 +180,7 @@ static void idle_fire(void *arg)
         return;
     uint64_t due = idle->last_active_ns + idle->timeout_ns;
     if (due > s->io.loop->now_ns) {
-        eddy__socket_idle_restart(s, due);
+        idle_restart(s, due);
         return;
     }
     /* Once per idle period: the timer stays off until the next activity. */
