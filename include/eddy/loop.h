@@ -42,7 +42,8 @@ typedef struct {
     size_t read_buffer_size;
     /* Readiness events the loop takes from the kernel per wait, at first (epoll and
      * kqueue: the size of the event array; poll: the watched-descriptor slots, which grow
-     * by doubling as descriptors are added). 1 .. 65536; 0 = 32. */
+     * by doubling as descriptors are added, up to 2^21 descriptors: one more fails with
+     * EMFILE, as the process's descriptor limit would). 1 .. 65536; 0 = 32. */
     unsigned io_events;
     /* epoll and kqueue: how far the event array may grow. A wait that fills the array
      * doubles it (up to this), so a loop with many ready sockets takes them in fewer
