@@ -208,6 +208,25 @@ void eddy__text_uint(eddy__text *t, unsigned long long n)
     eddy__text_str(t, digits + i);
 }
 
+void eddy__text_unhandled(eddy__text *t, const char *what, int code, const char *call)
+{
+    eddy__text_str(t, "eddy: unhandled 'error' ");
+    eddy__text_str(t, what ? "on a " : "event");
+    eddy__text_str(t, what);
+    if (code != 0) {
+        eddy__text_str(t, ": ");
+        eddy__text_str(t, eddy_err_name(code));
+        eddy__text_str(t, " (");
+        eddy__text_str(t, eddy_strerror(code));
+        eddy__text_str(t, ")");
+    }
+    if (call) {
+        eddy__text_str(t, " [");
+        eddy__text_str(t, call);
+        eddy__text_str(t, "]");
+    }
+}
+
 void eddy__text_to_stderr(const char *s)
 {
     struct iovec iov[2] = {{(void *)s, strlen(s)}, {(void *)"\n", 1}};

@@ -18,6 +18,12 @@ void eddy__text_init(eddy__text *t, char *buf, size_t cap);
 void eddy__text_str(eddy__text *t, const char *s); /* NULL appends nothing */
 void eddy__text_uint(eddy__text *t, unsigned long long n);
 
+/* The line of an 'error' nobody listens to, one builder for every object:
+ *   eddy: unhandled 'error' event: ECONNRESET (connection reset by peer) [read]
+ * (what NULL), or "... 'error' on a socket: ..." (what "socket"). The name and message
+ * part is left out when code is 0, the call part when call is NULL. */
+void eddy__text_unhandled(eddy__text *t, const char *what, int code, const char *call);
+
 /* Writes s and a newline to fd 2 (whole, retrying short writes and EINTR; errors are
  * ignored: there is nowhere left to report them). */
 void eddy__text_to_stderr(const char *s);

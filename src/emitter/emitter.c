@@ -556,21 +556,7 @@ static EDDY__NOINLINE void report_uncaught(eddy_emitter *e, const eddy_event *ev
     char buf[DIAG_TEXT_MAX];
     eddy__text t;
     eddy__text_init(&t, buf, sizeof buf);
-    int code = ev->u.error.code;
-    const char *call = ev->u.error.syscall;
-    eddy__text_str(&t, "eddy: unhandled 'error' event");
-    if (code != 0) {
-        eddy__text_str(&t, ": ");
-        eddy__text_str(&t, eddy_err_name(code));
-        eddy__text_str(&t, " (");
-        eddy__text_str(&t, eddy_strerror(code));
-        eddy__text_str(&t, ")");
-    }
-    if (call) {
-        eddy__text_str(&t, " [");
-        eddy__text_str(&t, call);
-        eddy__text_str(&t, "]");
-    }
+    eddy__text_unhandled(&t, NULL, ev->u.error.code, ev->u.error.syscall);
     eddy_diagnostic d = {
         .kind = EDDY_DIAG_UNHANDLED_ERROR, .text = buf, .event = ev, .event_name = "error"};
     diagnose(e, &d);

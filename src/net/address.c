@@ -231,15 +231,7 @@ bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, c
         const eddy_event *ev = d->event;
         eddy__text t;
         eddy__text_init(&t, buf, sizeof buf);
-        eddy__text_str(&t, "eddy: unhandled 'error' on a ");
-        eddy__text_str(&t, what);
-        eddy__text_str(&t, ": ");
-        eddy__text_str(&t, eddy_err_name(ev->u.error.code));
-        eddy__text_str(&t, " (");
-        eddy__text_str(&t, eddy_strerror(ev->u.error.code));
-        eddy__text_str(&t, ") [");
-        eddy__text_str(&t, ev->u.error.syscall ? ev->u.error.syscall : "?");
-        eddy__text_str(&t, "]");
+        eddy__text_unhandled(&t, what, ev->u.error.code, ev->u.error.syscall);
         mine.text = buf;
     }
     if (loop->diag_fn)
