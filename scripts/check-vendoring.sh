@@ -2,14 +2,15 @@
 # The README's vendoring line, exactly, with gcc and with clang:
 #     cc -std=c11 -Iinclude -Isrc src/*/*.c app.c -o app
 # (app.c: examples/echo-server.c), then an echo round trip with each binary over a UNIX
-# socket in a fresh temporary directory. Extra arguments are added to the line (CI runs it
+# socket in a fresh temporary directory (scripts/echo-roundtrip.py). Extra arguments are added to the line (CI runs it
 # again with -Os -DEDDY_MINIMAL, over TCP on an ephemeral port, since the minimal build has
 # no UNIX sockets). With -DEDDY_MINIMAL it also builds tests/firmware/switched_off.c by
 # the same line and runs it (every switched-off call returns its documented error, TCP
 # still works), builds and runs tests/firmware/echo_nostdio.c (the echo server without
-# stdio or signals: an echo round trip, exit status 0), and checks that the library's objects, compiled alone, reference no
-# printf-family symbol and no stdio stream, nor the libc calls of switched-off features
-# (fstat, stat, chmod, unlink, sigpending, sigwait; nm -u). Ends with "N passed, N failed".
+# stdio or signals: an echo round trip, exit status 0), and checks that the library's
+# objects, compiled alone, reference no printf-family symbol, no stdio stream and no
+# inet_ntop, nor the libc calls of switched-off features (fstat, stat, chmod, unlink,
+# sigpending, sigwait; nm -u). Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -50,43 +51,7 @@ for cc in gcc clang; do
     *EDDY_MINIMAL* | *EDDY_NO_UNIX*) mode=tcp ;;
     *) mode=unix ;;
     esac
-    if timeout 60 python3 - "$app" "$mode" <<'PY'; then
-import os, shutil, signal, socket, subprocess, sys, tempfile, time
-app, mode = sys.argv[1], sys.argv[2]
-tmp = tempfile.mkdtemp(prefix="eddy-vendoring-")
-try:
-    if mode == "unix":
-        target = os.path.join(tmp, "echo.sock")
-    else:
-        probe = socket.socket()  # an ephemeral port the kernel just handed out
-        probe.bind(("127.0.0.1", 0))
-        target = str(probe.getsockname()[1])
-        probe.close()
-    p = subprocess.Popen([app, target], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    line = p.stdout.readline().decode()
-    assert line.strip() == "server bound", "first line: %r" % line
-    if mode == "unix":
-        c = socket.socket(socket.AF_UNIX)
-        c.connect(target)
-    else:
-        c = socket.create_connection(("127.0.0.1", int(target)))
-    c.settimeout(5)
-    got = b""
-    while len(got) < 7:
-        got += c.recv(100)
-    assert got == b"hello\r\n", got
-    c.sendall(b"echo me\n")
-    got = b""
-    while len(got) < 8:
-        got += c.recv(100)
-    assert got == b"echo me\n", got
-    c.close()
-    p.send_signal(signal.SIGTERM)
-    rc = p.wait(timeout=5)
-    assert rc == 0, "exit status %d" % rc
-finally:
-    shutil.rmtree(tmp)
-PY
+    if timeout 60 python3 scripts/echo-roundtrip.py "$app" "$mode" sigterm; then
         echo "ok   $cc: built with the vendoring line, echo round trip ($mode)"
         passed=$((passed + 1))
     else
@@ -114,30 +79,8 @@ case "$EXTRA" in
         prog="$BUILD/echo-nostdio-$cc"
         # shellcheck disable=SC2086
         if "$cc" -std=c11 -Iinclude -Isrc src/*/*.c tests/firmware/echo_nostdio.c -o "$prog" \
-            $EXTRA >"$BUILD/log.txt" 2>&1 && timeout 60 python3 - "$prog" <<'PY'; then
-import socket, subprocess, sys
-probe = socket.socket()  # an ephemeral port the kernel just handed out
-probe.bind(("127.0.0.1", 0))
-port = probe.getsockname()[1]
-probe.close()
-p = subprocess.Popen([sys.argv[1], str(port)], stdout=subprocess.PIPE)
-line = p.stdout.readline().decode()
-assert line.strip() == "server bound", "first line: %r" % line
-c = socket.create_connection(("127.0.0.1", port))
-c.settimeout(5)
-got = b""
-while len(got) < 7:
-    got += c.recv(100)
-assert got == b"hello\r\n", got
-c.sendall(b"echo me\n")
-got = b""
-while len(got) < 8:
-    got += c.recv(100)
-assert got == b"echo me\n", got
-c.close()
-rc = p.wait(timeout=5)
-assert rc == 0, "exit status %d" % rc
-PY
+            $EXTRA >"$BUILD/log.txt" 2>&1 &&
+            timeout 60 python3 scripts/echo-roundtrip.py "$prog" tcp client; then
             echo "ok   $cc: tests/firmware/echo_nostdio.c, echo round trip (tcp), exit status 0"
             passed=$((passed + 1))
         else
