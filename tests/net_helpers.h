@@ -283,6 +283,8 @@ struct net_pair {
     const char *client_events;              /* NULL: "connect data end close error" */
     const char *conn_events;                /* NULL: "data end close error" */
     const eddy_socket_options *client_opts; /* set: eddy_socket_new + eddy_socket_connect */
+    /* set: eddy_connect with these options, port and host (unless given) filled in */
+    const eddy_connect_options *client_connect;
     bool keep_server;                       /* do not close the server when a connection closes */
     void (*client_ready)(net_pair *p);      /* right after the client was created */
     void (*conn_ready)(net_pair *p, eddy_socket *conn); /* in the server's 'connection' */
@@ -311,7 +313,14 @@ static inline void net_pair_on_listening(const eddy_event *ev, void *ctx)
     p->port = server_port(p->server);
     cr_assert_gt(p->port, 0, "eddy_server_address in 'listening' gave no port");
     const char *host = p->host ? p->host : "127.0.0.1";
-    if (p->client_opts) {
+    if (p->client_connect) {
+        eddy_connect_options o = *p->client_connect;
+        o.port = p->port;
+        if (!o.host)
+            o.host = host;
+        p->client = eddy_connect(p->loop, &o, NULL, NULL);
+        cr_assert_not_null(p->client, "eddy_connect returned NULL");
+    } else if (p->client_opts) {
         p->client = eddy_socket_new(p->loop, p->client_opts);
         cr_assert_not_null(p->client, "eddy_socket_new returned NULL");
         cr_assert_eq(eddy_socket_connect(p->client, p->port, host, NULL, NULL), 0);

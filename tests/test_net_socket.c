@@ -442,6 +442,25 @@ Test(socket, socket_high_water_mark_option_sets_the_write_limit)
     assert_all_released(p.loop, p.fds_before);
 }
 
+/* Node's net.connect({highWaterMark}): the connect options' mark, kept in the socket's
+ * on-demand part like the others, limits the client's writes. */
+Test(socket, connect_high_water_mark_option_sets_the_write_limit)
+{
+    struct hwm_probe h = {.hwm = 4096};
+    eddy_connect_options co = {.high_water_mark = 4096};
+    net_pair p = {.client_connect = &co,
+                  .client_ready = probe_client_writes,
+                  .conn_ready = probe_conn_paused,
+                  .user = &h,
+                  .client_events = "connect end close error",
+                  .conn_events = "end close error"};
+    net_pair_start(&p, NULL);
+    h.loop = p.loop;
+    assert_pair_ends(&p, 30000);
+    check_probe(&h);
+    assert_all_released(p.loop, p.fds_before);
+}
+
 /* node (p_cb_order.js): write callbacks get null once their bytes were handed to the
  * kernel, in write order. */
 struct wcb {
