@@ -10,7 +10,8 @@
 # stdio or signals: an echo round trip, exit status 0), and checks that the library's
 # objects, compiled alone, reference no printf-family symbol, no stdio stream and no
 # inet_ntop, nor the libc calls of switched-off features (fstat, stat, chmod, unlink,
-# sigpending, sigwait; nm -u). Ends with "N passed, N failed".
+# sigpending, sigwait; nm -u), nor realloc, inet_pton, fcntl and the interface-name calls
+# (the library does without them). Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -105,6 +106,11 @@ case "$EXTRA" in
         # carry them from libc. (strtoul: never, the zone id is parsed by hand.)
         no_symbols "$cc" "no call of a switched-off feature in the library's objects (nm -u)" \
             '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$'
+        # What the library does itself so that a static program need not carry libc's
+        # version: IP literals (isip.c), growth without realloc (alloc.c), descriptor
+        # flags by ioctl (fd.c); and interface names, looked up only with the resolver.
+        no_symbols "$cc" "no realloc, inet_pton, fcntl or if_* call in the library's objects (nm -u)" \
+            '^(realloc|inet_pton|fcntl(64)?|if_nametoindex|if_indextoname)$'
     done
     ;;
 esac

@@ -13,7 +13,8 @@
 #                                   above its ceiling, when the bss of either (the library's
 #                                   process-wide memory) is above BSS_MAX, or when the
 #                                   library's objects (full or minimal) reference a
-#                                   printf-family or stdio symbol (CI; about half a minute)
+#                                   printf-family or stdio symbol, or when the static musl
+#                                   echo_nostdio is above MUSL_ECHO_MAX (CI; under a minute)
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,6 +40,12 @@ MINIMAL_MAX=${MINIMAL_MAX:-32768} # 32 KiB; target 16384 (lowered from 32.5 KiB 
 # signal registry: a mutex, a spinlock, two list heads); it was 10 KiB while every
 # possible signal had a saved sigaction.
 BSS_MAX=${BSS_MAX:-256}
+# The stripped static musl build of tests/firmware/echo_nostdio.c (-DEDDY_MINIMAL, the
+# flags of musl_echo_server): the target of issue 13 is 40 KB, read as 40,000 bytes. It
+# was 42,160 B before the library stopped calling realloc, inet_pton, fcntl and (without
+# the resolver) if_nametoindex/if_indextoname: 38,064 B. The file grows in 4 KiB steps
+# (the data segment is page-aligned), so a few bytes can cost a page.
+MUSL_ECHO_MAX=${MUSL_ECHO_MAX:-40000}
 
 NICE="nice -n 10"
 
@@ -103,10 +110,12 @@ eddy_size() {
 }
 
 # The printf family and the stdio streams: none of them may appear in nm -u. Nor
-# inet_ntop, which formats with snprintf on musl (src/net/address.c formats by hand).
+# inet_ntop, which formats with snprintf on musl (src/net/address.c formats by hand), nor
+# what the library does itself so that a static program need not carry libc's: inet_pton
+# (isip.c parses), realloc (alloc.c grows by malloc, copy, free), fcntl (fd.c: ioctl).
 stdio_symbols() {
     nm -u "$1" | awk 'NF {print $NF}' |
-        grep -E '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush|inet_ntop)$' |
+        grep -E '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush|inet_ntop|inet_pton|realloc|fcntl(64)?)$' |
         sort -u | tr '\n' ' '
 }
 
@@ -115,6 +124,27 @@ bss() { # size -t's last line: bss of every object
 }
 
 kib() { awk -v b="$1" 'BEGIN { if (b == "–") print "–"; else printf "%d (%.1f KiB)", b, b / 1024 }'; }
+
+musl_echo_server() { # [program.c] -> stripped size in bytes of it, static minimal on musl
+    app=${1:-examples/echo-server.c}
+    command -v musl-gcc >/dev/null 2>&1 || {
+        echo "–"
+        return
+    }
+    out="$BUILD/$(basename "$app" .c)-minimal-musl"
+    # The library's flags (the minimal build's) and the usual ones for a small static
+    # binary: every function in its section, the unused ones dropped by the linker, no
+    # page-aligned gap between code and read-only data. The example's own stdio (printf)
+    # and musl's malloc are in the figure.
+    $NICE musl-gcc -static -std=c11 -Os -DNDEBUG -DEDDY_MINIMAL -fno-unwind-tables \
+        -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wl,--gc-sections \
+        -Wl,-z,noseparate-code -Iinclude -Isrc src/*/*.c "$app" -o "$out" >"$out.log" 2>&1 || {
+        echo "–"
+        return
+    }
+    strip "$out"
+    wc -c <"$out" | tr -d ' '
+}
 
 if [ "$MODE" = --check ]; then
     full=$(eddy_size x86_64 full)
@@ -142,13 +172,19 @@ if [ "$MODE" = --check ]; then
         fi
         bad=$(stdio_symbols "$BUILD/eddy-x86_64-$v/libeddy.a")
         if [ -z "$bad" ]; then
-            echo "ok   $v: no printf-family or stdio symbol (nm -u libeddy.a)"
+            echo "ok   $v: no printf-family, stdio, inet_pton, realloc or fcntl symbol (nm -u libeddy.a)"
             passed=$((passed + 1))
         else
             echo "FAIL $v: libeddy.a references $bad"
             failed=$((failed + 1))
         fi
     done
+    # The firmware echo server as a static musl program (issue 13's program target).
+    # musl-gcc comes from musl-tools (scripts/cross-linux.sh installs it, before this
+    # stage in CI); without it the check fails rather than pass unmeasured.
+    command -v musl-gcc >/dev/null 2>&1 || echo "     (musl-gcc missing: apt-get install musl-tools)"
+    echo_size=$(musl_echo_server tests/firmware/echo_nostdio.c)
+    check "echo_nostdio, minimal, musl static, stripped" "$echo_size" "$MUSL_ECHO_MAX" 40000
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
     exit
@@ -232,26 +268,6 @@ peer_size() {
     esac
 }
 
-musl_echo_server() { # [program.c] -> stripped size in bytes of it, static minimal on musl
-    app=${1:-examples/echo-server.c}
-    command -v musl-gcc >/dev/null 2>&1 || {
-        echo "–"
-        return
-    }
-    out="$BUILD/$(basename "$app" .c)-minimal-musl"
-    # The library's flags (the minimal build's) and the usual ones for a small static
-    # binary: every function in its section, the unused ones dropped by the linker, no
-    # page-aligned gap between code and read-only data. The example's own stdio (printf)
-    # and musl's malloc are in the figure.
-    $NICE musl-gcc -static -std=c11 -Os -DNDEBUG -DEDDY_MINIMAL -fno-unwind-tables \
-        -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -Wl,--gc-sections \
-        -Wl,-z,noseparate-code -Iinclude -Isrc src/*/*.c "$app" -o "$out" >"$out.log" 2>&1 || {
-        echo "–"
-        return
-    }
-    strip "$out"
-    wc -c <"$out" | tr -d ' '
-}
 
 archs="x86_64 aarch64 armhf"
 have_peers=true

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "eddy.h"
@@ -210,4 +211,73 @@ Test(allocator, a_signal_start_that_cannot_allocate_is_enomem_and_keeps_the_disp
     restore_allocator();
     cr_assert_eq(eddy_loop_free(loop), 0);
     sigaction(SIGUSR2, &old, NULL);
+}
+
+/* realloc_fn may be NULL (the default is so too): every table then grows into a new block
+ * from malloc_fn, the old one copied and given to free_fn. What grows here: the timer
+ * heap (100 timers), the fired batch, an emitter's listener array and user events. */
+static int order[64], fired;
+
+static void record(const eddy_event *ev, void *ctx)
+{
+    (void)ev;
+    order[fired++] = (int)(intptr_t)ctx;
+}
+
+static bool growth_scenario(void)
+{
+    if (!scenario())
+        return false;
+    eddy_emitter *e = eddy_emitter_new();
+    if (!e)
+        return false;
+    bool ok = true;
+    eddy_set_max_listeners(e, 0);
+    for (int i = 0; i < 40 && ok; i++)
+        ok = eddy_on(e, "tick", record, (void *)(intptr_t)i) == 0;
+    for (int i = 0; i < 8 && ok; i++) {
+        char name[8] = {'e', (char)('a' + i), '\0'};
+        ok = eddy_on(e, name, record, (void *)(intptr_t)(100 + i)) == 0;
+    }
+    fired = 0;
+    if (ok) {
+        eddy_event ev = {0};
+        eddy_emit(e, "tick", &ev);
+        eddy_emit(e, "eh", &ev);
+        cr_assert_eq(fired, 41, "every listener kept through the growths");
+        for (int i = 0; i < 40; i++)
+            cr_assert_eq(order[i], i, "listener %d moved", i);
+        cr_assert_eq(order[40], 107);
+    }
+    eddy_emitter_free(e);
+    return ok;
+}
+
+Test(allocator, without_realloc_tables_grow_through_malloc_and_free)
+{
+    use_counting_allocator(0);
+    eddy_set_allocator(counting_malloc, NULL, counting_free);
+    cr_assert(growth_scenario());
+    cr_assert_gt(counter.calls, 100, "the hook's malloc was used");
+    cr_assert_eq(counter.live, 0, "every old block was freed through the hook");
+    /* A growth that cannot allocate keeps the old table whole. */
+    long total = counter.calls;
+    for (long n = 1; n <= total; n++) {
+        use_counting_allocator(n);
+        eddy_set_allocator(counting_malloc, NULL, counting_free);
+        cr_assert_not(growth_scenario(), "allocation %ld failed but the scenario went on", n);
+        cr_assert_eq(counter.live, 0, "a leak after failing allocation %ld", n);
+    }
+}
+
+Test(allocator, a_hook_without_malloc_or_free_is_ignored)
+{
+    use_counting_allocator(0);
+    restore_allocator();
+    eddy_set_allocator(NULL, counting_realloc, counting_free);
+    eddy_set_allocator(counting_malloc, counting_realloc, NULL);
+    eddy_loop *loop = eddy_loop_new();
+    cr_assert_not_null(loop);
+    cr_assert_eq(eddy_loop_free(loop), 0);
+    cr_assert_eq(counter.calls, 0, "the default allocator stayed");
 }

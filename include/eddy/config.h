@@ -24,8 +24,8 @@
  *  EDDY_NO_ENCODINGS         StringDecoder and Buffer.from: every     bytes ('data' as bytes,
  *                            call taking an encoding other than       write_string with
  *                            EDDY_ENC_BUFFER -> -ENOSYS               EDDY_ENC_BUFFER/UTF8 as is)
- *  EDDY_NO_ISIP              eddy_is_ip/_ipv4/_ipv6 -> -ENOSYS/false  IP literals are parsed by
- *                                                                     inet_pton
+ *  EDDY_NO_ISIP              eddy_is_ip/_ipv4/_ipv6 -> -ENOSYS/false  the library's own literals
+ *                                                                     (same grammar, isip.c)
  *  EDDY_NO_POST              eddy_loop_post -> -ENOSYS; a loop has    (the resolver's own wakeup,
  *                            no wakeup eventfd                        when the resolver is built)
  *  EDDY_NO_POLL_BACKEND      backend_poll.c: choosing it (or a        epoll, kqueue
@@ -34,9 +34,13 @@
  *  EDDY_NO_RESOLVER          getaddrinfo and its worker threads (no   IP literals; "localhost" is
  *                            thread is ever made): a name is          127.0.0.1; user resolvers
  *                            ENOTFOUND ("getaddrinfo"), as Node       (eddy_connect_options.lookup,
- *                            reports a name that does not resolve     unless EDDY_NO_USER_RESOLVER)
- *  EDDY_NO_DIAGNOSTICS_TEXT  eddy_strerror's message table:           eddy_err_name's names
- *                            eddy_strerror returns the name
+ *                            reports a name that does not resolve;    unless EDDY_NO_USER_RESOLVER);
+ *                            interface names in zone ids: a named     numeric zones ("fe80::1%2")
+ *                            zone ("%eth0") is unknown, an address's
+ *                            zone is printed as its number
+ *  EDDY_NO_DIAGNOSTICS_TEXT  eddy_strerror's message table:           eddy_err_name's names; the
+ *                            eddy_strerror returns the name; the      warning's event name and
+ *                            max-listeners warning's line is fixed    count (eddy_diagnostic)
  *  EDDY_NO_USER_RESOLVER     user resolvers: eddy_connect_options.    getaddrinfo (unless
  *                            lookup set -> -ENOSYS (eddy_connect:     EDDY_NO_RESOLVER); with
  *                            NULL), eddy_lookup_done -> -ENOSYS;      both switches a name has

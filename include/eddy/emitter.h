@@ -128,7 +128,9 @@ size_t eddy_listener_count(const eddy_emitter *e, const char *event);
  *   eddy: possible listener leak: 11 'data' listeners on one emitter (max 10); raise the
  *   limit with eddy_set_max_listeners()
  * (one line). 0 = unlimited; the default is 10. Applies to listeners added afterwards.
- * NULL is accepted. */
+ * NULL is accepted. Built with EDDY_NO_DIAGNOSTICS_TEXT (eddy/config.h) the line is
+ * always "eddy: possible listener leak (eddy_set_max_listeners)"; the diagnostic still
+ * has the event's name and the count. */
 void eddy_set_max_listeners(eddy_emitter *e, size_t n);
 
 /* Where an 'error' that nobody listens to goes, for the servers and sockets of a loop.

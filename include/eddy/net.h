@@ -491,7 +491,7 @@ void eddy_loop_on_diagnostic(eddy_loop *loop, eddy_diagnostic_fn fn, void *ctx);
 
 /* 4 for an IPv4 address, 6 for IPv6, 0 otherwise: exactly Node's net.isIP.
  * EDDY_NO_ISIP (eddy/config.h): eddy_is_ip returns -ENOSYS, the other two false (eddy
- * itself then tells literals from names with inet_pton). */
+ * itself still tells literals from names, and reads them, by this grammar). */
 int eddy_is_ip(const char *input);
 bool eddy_is_ipv4(const char *input);
 bool eddy_is_ipv6(const char *input);

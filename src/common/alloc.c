@@ -16,18 +16,16 @@ static struct {
     void *(*malloc_fn)(size_t);
     void *(*realloc_fn)(void *, size_t);
     void (*free_fn)(void *);
-} allocator = {malloc, realloc, free};
+} allocator = {malloc, NULL, free};
 
 void eddy_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                         void (*free_fn)(void *))
 {
     if (!malloc_fn && !realloc_fn && !free_fn) {
-        allocator.malloc_fn = malloc;
-        allocator.realloc_fn = realloc;
-        allocator.free_fn = free;
-        return;
+        malloc_fn = malloc;
+        free_fn = free;
     }
-    if (!malloc_fn || !realloc_fn || !free_fn)
+    if (!malloc_fn || !free_fn)
         return;
     allocator.malloc_fn = malloc_fn;
     allocator.realloc_fn = realloc_fn;
@@ -49,9 +47,16 @@ void *eddy__calloc(size_t count, size_t size)
     return p;
 }
 
-void *eddy__realloc(void *p, size_t n)
+void *eddy__realloc(void *p, size_t old, size_t n)
 {
-    return allocator.realloc_fn(p, n ? n : 1);
+    if (allocator.realloc_fn)
+        return allocator.realloc_fn(p, n ? n : 1);
+    void *q = eddy__malloc(n);
+    if (q && p) {
+        memcpy(q, p, old < n ? old : n);
+        eddy__free(p);
+    }
+    return q;
 }
 
 void eddy__free(void *p)

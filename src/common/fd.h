@@ -1,20 +1,15 @@
 /* Descriptor flags set after the call that made the descriptor: what a system without
  * the atomic flags (SOCK_NONBLOCK, EFD_CLOEXEC, EPOLL_CLOEXEC...) gets instead. Between
- * the call and the fcntl a fork+exec in another thread inherits the descriptor: the
- * price of those systems, paid only on them. */
+ * the call and the flag's setting a fork+exec in another thread inherits the
+ * descriptor: the price of those systems, paid only on them. */
 #ifndef EDDY_COMMON_FD_H
 #define EDDY_COMMON_FD_H
 
-#include <errno.h>
-#include <fcntl.h>
+/* Close-on-exec on fd. 0 or -errno. */
+int eddy__fd_set_cloexec(int fd);
 
-/* A descriptor just made (its status flags are the kernel's defaults, so one F_SETFL
- * cannot drop another flag): non-blocking and close-on-exec. 0 or -errno. */
-static inline int eddy__fd_set_nonblock_cloexec(int fd)
-{
-    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        return -errno;
-    return 0;
-}
+/* A descriptor just made, or one handed to us: non-blocking (its other status flags
+ * kept) and close-on-exec. 0 or -errno. */
+int eddy__fd_set_nonblock_cloexec(int fd);
 
 #endif

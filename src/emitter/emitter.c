@@ -162,8 +162,8 @@ struct frame {
  * generation and the count of stamped listeners apart, the user events' count and
  * capacity and a sweep flag here). */
 struct eddy__emitter_table {
-    struct frame *frames;       /* innermost first */
-    struct user_events *users;  /* NULL until a user event is seen */
+    struct frame *frames;      /* innermost first */
+    struct user_events *users; /* NULL until a user event is seen */
     /* Stamped listeners waiting for the outermost emit to return, which resets it to 0.
      * It only grows while an emit runs, so it is also the generation a removed listener
      * is stamped with (frame.gen, frame_admits). */
@@ -351,7 +351,8 @@ static int list_reserve(eddy_emitter *e, unsigned ref)
         if (t->len >= BUILTIN_MAX)
             return -ENOMEM;
         /* Full: len is the room, a power of two (at most 2^15 here). */
-        t = eddy__realloc(t, sizeof *t + 2 * (size_t)t->len * sizeof *t->items);
+        t = eddy__realloc(t, sizeof *t + (size_t)t->len * sizeof *t->items,
+                          sizeof *t + 2 * (size_t)t->len * sizeof *t->items);
         if (!t)
             return -ENOMEM;
         e->table = t;
@@ -363,7 +364,8 @@ static int list_reserve(eddy_emitter *e, unsigned ref)
     uint32_t ncap = u->cap ? next_cap(u->cap, UINT32_MAX / 2) : USER_INITIAL_CAP;
     if (!ncap)
         return -ENOMEM;
-    struct listener *grown = eddy__realloc(u->items, (size_t)ncap * sizeof *u->items);
+    struct listener *grown =
+        eddy__realloc(u->items, (size_t)u->cap * sizeof *u->items, (size_t)ncap * sizeof *u->items);
     if (!grown)
         return -ENOMEM;
     u->items = grown;
@@ -710,6 +712,10 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
             return;
         u->warned = true;
     }
+#ifdef EDDY_NO_DIAGNOSTICS_TEXT
+    /* No text to build: the line is fixed, the hook has the name and the count. */
+    const char *buf = "eddy: possible listener leak (eddy_set_max_listeners)";
+#else
     char buf[DIAG_TEXT_MAX];
     eddy__text t;
     eddy__text_init(&t, buf, sizeof buf);
@@ -730,6 +736,7 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
     eddy__text_str(&t, "' listeners on one emitter (max ");
     eddy__text_uint(&t, e->max_listeners);
     eddy__text_str(&t, "); raise the limit with eddy_set_max_listeners()");
+#endif
     eddy_diagnostic d = {
         .kind = EDDY_DIAG_MAX_LISTENERS, .text = buf, .event_name = name, .count = count};
     diagnose(e, &d);
@@ -747,7 +754,8 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
 
     bool new_table = false, new_user = false;
     if (!e->table) {
-        e->table = eddy__calloc(1, sizeof *e->table + BUILTIN_INITIAL_CAP * sizeof(struct listener));
+        e->table =
+            eddy__calloc(1, sizeof *e->table + BUILTIN_INITIAL_CAP * sizeof(struct listener));
         if (!e->table)
             return -ENOMEM;
         new_table = true;
@@ -766,8 +774,9 @@ static int emitter_add(eddy_emitter *e, int id, const char *name, eddy_listener 
                 if (cap > UINT32_MAX / 2)
                     goto nomem;
                 uint32_t ncap = cap ? cap * 2 : 4;
-                struct user_events *grown =
-                    eddy__realloc(t->users, sizeof *grown + (size_t)ncap * sizeof *grown->at);
+                struct user_events *grown = eddy__realloc(
+                    t->users, cap ? sizeof *grown + (size_t)cap * sizeof *grown->at : 0,
+                    sizeof *grown + (size_t)ncap * sizeof *grown->at);
                 if (!grown)
                     goto nomem;
                 if (!t->users) {
@@ -975,8 +984,8 @@ eddy_emitter *eddy_emitter_of(void *object)
 
 /* The four ways to add a listener by name: one body, out of line, so that each public
  * call is a jump (they were each a copy of it). */
-static EDDY__NOINLINE int add_named(eddy_emitter *e, const char *event, eddy_listener fn,
-                                    void *ctx, bool once, bool front)
+static EDDY__NOINLINE int add_named(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx,
+                                    bool once, bool front)
 {
     if (!e || !event || !fn)
         return -EINVAL;

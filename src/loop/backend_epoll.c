@@ -8,13 +8,13 @@
 #if EDDY__BACKEND == EDDY__BACKEND_EPOLL_ID /* else this file is empty */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "common/alloc.h"
 #include "common/compiler.h"
+#include "common/fd.h"
 
 struct eddy__backend_state {
     int epfd;
@@ -26,16 +26,18 @@ struct eddy__backend_state {
  * cap entries. It starts small (the loop's io_events option) and a wait that fills it
  * doubles it, up to io_events_max: the kernel keeps the events that did not fit
  * (level-triggered) for the next wait, so a full array costs extra waits, which the
- * doubling makes few. realloc keeps the batch being dispatched: growth happens at the
+ * doubling makes few. The growth keeps the batch being dispatched: growth happens at the
  * end of a wait, before its dispatch. A failed growth keeps the old size. */
 static int events_resize(eddy_loop *loop, int cap)
 {
-    eddy__backend_state *b =
-        eddy__realloc(loop->backend, sizeof *b + (size_t)cap * sizeof(struct epoll_event));
+    eddy__backend_state *b = loop->backend;
+    size_t old = b ? sizeof *b + (size_t)b->cap * sizeof *b->events : 0;
+    b = eddy__realloc(b, old, sizeof *b + (size_t)cap * sizeof *b->events);
     if (!b)
         return -ENOMEM;
     loop->backend = b;
-    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)loop->fired_cap * sizeof *fired,
+                                       (size_t)cap * sizeof *fired);
     if (!fired)
         return -ENOMEM; /* the state may be larger than cap says: harmless */
     loop->fired = fired;
@@ -53,10 +55,10 @@ static int epoll_open(void)
     if (fd >= 0 || (errno != ENOSYS && errno != EINVAL))
         return fd;
     fd = epoll_create(1);
-    if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-        int err = errno;
+    int err = fd < 0 ? 0 : eddy__fd_set_cloexec(fd);
+    if (err < 0) {
         close(fd);
-        errno = err;
+        errno = -err;
         return -1;
     }
     return fd;
@@ -66,6 +68,7 @@ int eddy__backend_init(eddy_loop *loop)
 {
     loop->backend = NULL;
     loop->fired = NULL;
+    loop->fired_cap = 0;
     if (events_resize(loop, (int)loop->opts.io_events) < 0) {
         eddy__free(loop->backend);
         loop->backend = NULL;

@@ -15,7 +15,6 @@
 #if EDDY__BACKEND == EDDY__BACKEND_KQUEUE_ID /* else this file is empty */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/event.h>
@@ -26,6 +25,7 @@
 #include "backend.h"
 #include "common/alloc.h"
 #include "common/compiler.h"
+#include "common/fd.h"
 
 struct eddy__backend_state {
     int kq;
@@ -41,13 +41,15 @@ struct eddy__backend_state {
  * the event list, past io_events_max if it must) when an iteration changes more. */
 static int events_resize(eddy_loop *loop, eddy__backend_state *b, int cap)
 {
-    struct kevent *ev = eddy__realloc(b->events, (size_t)cap * sizeof *ev);
+    struct kevent *ev =
+        eddy__realloc(b->events, (size_t)b->cap * sizeof *ev, (size_t)cap * sizeof *ev);
     if (!ev)
         return -ENOMEM;
     b->events = ev;
-    /* realloc keeps the batch being dispatched: growth after a wait comes before its
+    /* The growth keeps the batch being dispatched: growth after a wait comes before its
      * dispatch. */
-    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)loop->fired_cap * sizeof *fired,
+                                       (size_t)cap * sizeof *fired);
     if (!fired)
         return -ENOMEM; /* events[] may be larger than cap says: harmless */
     loop->fired = fired;
@@ -71,6 +73,7 @@ int eddy__backend_init(eddy_loop *loop)
     if (!b)
         return -ENOMEM;
     loop->fired = NULL;
+    loop->fired_cap = 0;
     int changes = ((int)loop->opts.io_events + 1) / 2;
     b->changes = eddy__malloc((size_t)changes * sizeof *b->changes);
     if (!b->changes || events_resize(loop, b, (int)loop->opts.io_events) < 0) {
@@ -85,7 +88,7 @@ int eddy__backend_init(eddy_loop *loop)
         return err;
     }
     /* A kqueue is not inherited across fork, but it is across exec: close it there. */
-    fcntl(b->kq, F_SETFD, FD_CLOEXEC);
+    eddy__fd_set_cloexec(b->kq); /* best effort, as before */
     loop->backend = b;
     loop->backend_fd = b->kq;
     return 0;
@@ -109,7 +112,8 @@ static int reserve_changes(eddy_loop *loop, eddy__backend_state *b, int more)
     int need = b->nchanges + more;
     if (need > b->changes_cap) {
         int cap = b->changes_cap * 2 >= need ? b->changes_cap * 2 : need;
-        struct kevent *c = eddy__realloc(b->changes, (size_t)cap * sizeof *c);
+        struct kevent *c =
+            eddy__realloc(b->changes, (size_t)b->changes_cap * sizeof *c, (size_t)cap * sizeof *c);
         if (!c)
             return -ENOMEM;
         b->changes = c;

@@ -79,16 +79,18 @@ static int grow(eddy_loop *loop, eddy__backend_state *b)
     int cap = b->cap ? b->cap * 2 : (int)loop->opts.io_events;
     if (cap > EDDY__IO_SLOT_MAX + 1)
         cap = EDDY__IO_SLOT_MAX + 1; /* no slot beyond: see eddy__backend_update */
-    struct pollfd *fds = eddy__realloc(b->fds, (size_t)cap * sizeof *fds);
+    struct pollfd *fds =
+        eddy__realloc(b->fds, (size_t)b->cap * sizeof *fds, (size_t)cap * sizeof *fds);
     if (!fds)
         return -ENOMEM;
     b->fds = fds;
-    eddy__io **ios = eddy__realloc(b->ios, (size_t)cap * sizeof *ios);
+    eddy__io **ios = eddy__realloc(b->ios, (size_t)b->cap * sizeof *ios, (size_t)cap * sizeof *ios);
     if (!ios)
         return -ENOMEM;
     b->ios = ios;
     /* The batch can hold one entry per watched fd: sized here, never during a wait. */
-    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)cap * sizeof *fired);
+    eddy__fired *fired = eddy__realloc(loop->fired, (size_t)loop->fired_cap * sizeof *fired,
+                                       (size_t)cap * sizeof *fired);
     if (!fired)
         return -ENOMEM;
     loop->fired = fired;

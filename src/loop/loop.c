@@ -189,7 +189,7 @@ void eddy__loop_unref(eddy_loop *loop)
 
 void *eddy__loop_scratch_grow(eddy_loop *loop, unsigned slot, size_t size)
 {
-    void *p = eddy__realloc(loop->scratch[slot].ptr, size);
+    void *p = eddy__realloc(loop->scratch[slot].ptr, loop->scratch[slot].cap, size);
     if (!p)
         return NULL;
     loop->scratch[slot].ptr = p;
@@ -406,9 +406,9 @@ static bool loop_alive(eddy_loop *loop)
  * the queue tests. */
 static int poll_timeout_ms(eddy_loop *loop, eddy_run_mode mode)
 {
-    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested ||
-        !eddy__queue_empty(&loop->immediates) || !eddy__queue_empty(&loop->pending) ||
-        !eddy__queue_empty(&loop->releases) || !loop_alive(loop))
+    if (mode == EDDY_RUN_NOWAIT || loop->stop_requested || !eddy__queue_empty(&loop->immediates) ||
+        !eddy__queue_empty(&loop->pending) || !eddy__queue_empty(&loop->releases) ||
+        !loop_alive(loop))
         return 0;
     if (loop->heap_len == 0)
         return -1;

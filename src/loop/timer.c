@@ -71,7 +71,8 @@ static int heap_reserve(eddy_loop *loop)
     uint32_t cap = loop->heap_cap ? loop->heap_cap * 2 : loop->opts.timer_slots;
     if (cap <= loop->heap_cap || cap >= EDDY__TIMER_NOT_QUEUED)
         return -ENOMEM;
-    struct eddy_timer **heap = eddy__realloc(loop->heap, cap * sizeof *heap);
+    struct eddy_timer **heap =
+        eddy__realloc(loop->heap, loop->heap_cap * sizeof *heap, cap * sizeof *heap);
     if (!heap)
         return -ENOMEM;
     loop->heap = heap;

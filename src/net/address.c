@@ -7,11 +7,11 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <net/if.h>
 #include <stdint.h>
 
+#include "common/fd.h"
 #include "common/text.h"
 #include "net_internal.h"
 
@@ -23,8 +23,13 @@ static uint32_t zone_index(const char *zone)
 {
     uint64_t id = 0;
     for (const char *p = zone; *p; p++) {
-        if (*p < '0' || *p > '9')
+        if (*p < '0' || *p > '9') {
+#ifdef EDDY_NO_RESOLVER
+            return 0; /* names are not looked up: an unknown zone */
+#else
             return if_nametoindex(zone); /* a name such as eth0 */
+#endif
+        }
         id = id * 10 + (uint64_t)(*p - '0');
         if (id > UINT32_MAX)
             id = UINT32_MAX;
@@ -43,31 +48,22 @@ int eddy__sockaddr_from_host(eddy__sockaddr *out, socklen_t *len, const char *ho
             return -EINVAL;
         host = prefer_ipv6 ? "::" : "0.0.0.0";
     }
-    /* eddy_is_ip first: inet_pton accepts nothing Node rejects, but Node also takes
-     * zone ids, which go to sin6_scope_id. */
-    int family = eddy__ip_family(host);
+    uint8_t bytes[16];
+    const char *zone;
+    int family = eddy__ip_parse(host, bytes, &zone);
     if (family == 4) {
         out->in4.sin_family = AF_INET;
         out->in4.sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, host, &out->in4.sin_addr) != 1)
-            return -EINVAL;
+        memcpy(&out->in4.sin_addr, bytes, 4);
         *len = sizeof out->in4;
         return 0;
     }
     if (family == 6) {
-        char buf[INET6_ADDRSTRLEN + 64];
-        const char *zone = strchr(host, '%');
-        size_t n = zone ? (size_t)(zone - host) : strlen(host);
-        if (n >= sizeof buf)
-            return -EINVAL;
-        memcpy(buf, host, n);
-        buf[n] = '\0';
         out->in6.sin6_family = AF_INET6;
         out->in6.sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, buf, &out->in6.sin6_addr) != 1)
-            return -EINVAL;
+        memcpy(&out->in6.sin6_addr, bytes, 16);
         if (zone)
-            out->in6.sin6_scope_id = zone_index(zone + 1);
+            out->in6.sin6_scope_id = zone_index(zone);
         *len = sizeof out->in6;
         return 0;
     }
@@ -167,14 +163,17 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
         if (sa->in6.sin6_scope_id) {
             /* Node's form of a link-local address: "fe80::1%eth0" (the zone's number
              * when the interface has no name). */
-            char name[IF_NAMESIZE];
             size_t n = (size_t)(end - out->address);
             eddy__text t = {end, sizeof out->address - n, 0};
             eddy__text_str(&t, "%");
-            if (if_indextoname(sa->in6.sin6_scope_id, name))
+#ifndef EDDY_NO_RESOLVER /* without it, no interface name is looked up: the number */
+            char name[IF_NAMESIZE];
+            if (if_indextoname(sa->in6.sin6_scope_id, name)) {
                 eddy__text_str(&t, name);
-            else
-                eddy__text_uint(&t, sa->in6.sin6_scope_id);
+                break;
+            }
+#endif
+            eddy__text_uint(&t, sa->in6.sin6_scope_id);
         }
         break;
 #ifndef EDDY_NO_UNIX
@@ -197,13 +196,10 @@ void eddy__address_from_sockaddr(eddy_address *out, const eddy__sockaddr *sa, so
 
 int eddy__fd_prepare(int fd)
 {
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    int fdfl = fcntl(fd, F_GETFD);
-    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
-        return -errno;
-    int err = eddy__sys_nosigpipe(fd);
+    int err = eddy__fd_set_nonblock_cloexec(fd);
+    if (err < 0)
+        return err;
+    err = eddy__sys_nosigpipe(fd);
     return err == -ENOTSOCK ? 0 : err; /* a pipe or a tty: no socket option to set */
 }
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <stdint.h>
 
 #include "eddy/net.h"
 #include "encoding.h"
@@ -86,13 +87,13 @@ void eddy__server_connection_closed(eddy_server *server);
  * diagnostics go to the diagnostic hook or stderr (returns true). */
 bool eddy__diagnostic_to_hook(const eddy_loop *loop, const eddy_diagnostic *d, const char *what);
 
-/* 4, 6 or 0 for a host: is it an IPv4 or IPv6 literal (zone id allowed) or a name.
- * eddy_is_ip, or inet_pton's answer when EDDY_NO_ISIP leaves eddy_is_ip out (isip.c). */
-#ifdef EDDY_NO_ISIP
+/* 4, 6 or 0 for a host: is it an IPv4 or IPv6 literal by Node's grammar (eddy_is_ip's,
+ * which EDDY_NO_ISIP keeps for the library) or a name. For 4 and 6 the address's bytes
+ * (network order: 4 or 16) are in bytes, and *zone is the IPv6 zone id after the '%' or
+ * NULL (isip.c). */
+int eddy__ip_parse(const char *host, uint8_t *bytes, const char **zone);
+/* eddy__ip_parse's answer only. */
 int eddy__ip_family(const char *host);
-#else
-#define eddy__ip_family(host) eddy_is_ip(host)
-#endif
 
 /* Sets O_NONBLOCK and FD_CLOEXEC on an fd we did not create. 0 or -errno. */
 int eddy__fd_prepare(int fd);

@@ -60,7 +60,7 @@ static inline int eddy__sys_nosigpipe(int fd)
 }
 
 /* A descriptor made by a call that could not set the flags itself (macOS, an old
- * kernel): non-blocking and close-on-exec by fcntl, then SIGPIPE off. 0 or -errno. */
+ * kernel): non-blocking and close-on-exec (common/fd.h), then SIGPIPE off. 0 or -errno. */
 static inline int eddy__sys_setup_fd(int fd)
 {
     int err = eddy__fd_set_nonblock_cloexec(fd);
@@ -91,7 +91,7 @@ static inline int eddy__sys_socket(int family)
         return eddy__sys_setup_or_close(fd, eddy__sys_nosigpipe(fd));
     if (errno != EINVAL)
         return -1;
-    /* EINVAL: the type bits are unknown here, or the family is; the plain call tells. */
+        /* EINVAL: the type bits are unknown here, or the family is; the plain call tells. */
 #endif
     fd = socket(family, SOCK_STREAM, 0);
     return fd < 0 ? -1 : eddy__sys_setup_or_close(fd, eddy__sys_setup_fd(fd));
@@ -159,7 +159,7 @@ static inline struct cmsghdr *eddy__sys_cmsg_next(const struct msghdr *msg, stru
 static inline void eddy__sys_received_fd(int fd)
 {
 #ifndef MSG_CMSG_CLOEXEC
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    eddy__fd_set_cloexec(fd);
 #else
     (void)fd;
 #endif

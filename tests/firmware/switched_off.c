@@ -7,6 +7,7 @@
 /* pipe, fileno: POSIX, beside the C11 of the line */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,28 @@ static void run(eddy_loop *loop, unsigned ms)
         eddy_clear_timer(t);
 }
 
+static int zone_error;
+
+static void on_zone_error(const eddy_event *ev, void *ctx)
+{
+    (void)ctx;
+    zone_error = ev->u.error.code;
+}
+
+/* The error of listening on host: 0 when it listened. */
+static int listen_error(eddy_loop *loop, const char *host)
+{
+    eddy_server *s = eddy_create_server(loop, NULL, NULL, NULL);
+    eddy_on(eddy_emitter_of(s), "error", on_zone_error, NULL);
+    zone_error = 0;
+    if (eddy_server_listen(s, 0, host, NULL, NULL) != 0)
+        zone_error = 1;
+    run(loop, 100);
+    eddy_server_close(s, NULL, NULL);
+    run(loop, 100);
+    return zone_error;
+}
+
 int main(void)
 {
     eddy_loop *loop = eddy_loop_new();
@@ -269,6 +292,20 @@ int main(void)
               strcmp(seen.syscalls[3], "getaddrinfo") == 0,
           "... then 'error' ENOTFOUND (getaddrinfo)");
 
+    /* EDDY_NO_RESOLVER: a zone's interface name is not looked up. fe80::1 is on no
+     * interface here: with the loopback's index the bind says EADDRNOTAVAIL, while the
+     * loopback's name stands for no interface (zone 0), which a link-local bind refuses
+     * with EINVAL. */
+    unsigned lo = if_nametoindex("lo");
+    if (lo) {
+        char numeric[32];
+        snprintf(numeric, sizeof numeric, "fe80::1%%%u", lo);
+        CHECK(listen_error(loop, numeric) == -EADDRNOTAVAIL,
+              "listen fe80::1%<lo's index>: EADDRNOTAVAIL");
+        CHECK(listen_error(loop, "fe80::1%lo") == -EINVAL,
+              "listen fe80::1%lo: EINVAL (the name is not looked up)");
+    }
+
     /* Diagnostics go to the hook (no stdio in the library). */
     eddy_emitter *e = eddy_emitter_new();
     eddy_emitter_on_diagnostic(e, on_diag, NULL);
@@ -279,6 +316,12 @@ int main(void)
     eddy_emit(e, "error", &ev);
     CHECK(strcmp(seen.diag, "eddy: unhandled 'error' event: ECONNRESET (ECONNRESET) [read]") == 0,
           "unhandled 'error' line to the hook, names for messages");
+    /* EDDY_NO_DIAGNOSTICS_TEXT: the max-listeners line is fixed. */
+    eddy_set_max_listeners(e, 1);
+    eddy_on(e, "data", count_listener, NULL);
+    eddy_on(e, "data", count_listener, NULL);
+    CHECK(strcmp(seen.diag, "eddy: possible listener leak (eddy_set_max_listeners)") == 0,
+          "max-listeners line to the hook, fixed");
     eddy_emitter_free(e);
 
     eddy_server_close(server, NULL, NULL);
