@@ -722,17 +722,11 @@ static void warn_if_too_many(eddy_emitter *e, unsigned ref, const char *name)
     eddy__text_str(&t, "eddy: possible listener leak: ");
     eddy__text_uint(&t, count);
     eddy__text_str(&t, " '");
-    /* Cut a long name, not the advice after it. */
-    size_t keep = sizeof buf - 128 - t.len;
-    size_t n = strlen(name);
-    if (n > keep) {
-        char cut[DIAG_TEXT_MAX];
-        memcpy(cut, name, keep);
-        cut[keep] = '\0';
-        eddy__text_str(&t, cut);
-    } else {
-        eddy__text_str(&t, name);
-    }
+    /* Cut a long name, not the advice after it: the line is at most sizeof buf - 128
+     * bytes long after the name. */
+    t.cap = sizeof buf - 127;
+    eddy__text_str(&t, name);
+    t.cap = sizeof buf;
     eddy__text_str(&t, "' listeners on one emitter (max ");
     eddy__text_uint(&t, e->max_listeners);
     eddy__text_str(&t, "); raise the limit with eddy_set_max_listeners()");
