@@ -10,7 +10,8 @@
 # stdio or signals: an echo round trip, exit status 0), and checks that the library's
 # objects, compiled alone, reference no printf-family symbol, no stdio stream and no
 # inet_ntop, nor the libc calls of switched-off features (fstat, stat, chmod, unlink,
-# sigpending, sigwait; nm -u). Ends with "N passed, N failed".
+# sigpending, sigwait, sigaction, pthread_sigmask, eventfd, pipe, any pthread_ call; nm -u).
+# Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -102,9 +103,12 @@ case "$EXTRA" in
             '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush|inet_ntop)$'
         # What only switched-off features call: pipes and ttys (fstat, the SIGPIPE dance
         # of write(2)), UNIX socket files (stat, chmod, unlink). A static program would
-        # carry them from libc. (strtoul: never, the zone id is parsed by hand.)
+        # carry them from libc. (strtoul: never, the zone id is parsed by hand.) Signal
+        # watchers (sigaction, the signal masks, the registry's mutex) and the loop's wakeup
+        # descriptor (eventfd or a pipe: post, resolver and signals are all off), and with
+        # them every pthread_ call (the resolver's threads are off too).
         no_symbols "$cc" "no call of a switched-off feature in the library's objects (nm -u)" \
-            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$'
+            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait|sigaction|sigprocmask|sigfillset|pthread_[a-z_]*|eventfd|pipe2?)$'
     done
     ;;
 esac

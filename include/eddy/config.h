@@ -58,6 +58,10 @@
  *                            eddy_on/once/prepend* and eddy_emit ->   'newListener' and
  *                            -ENOSYS; eddy_off, eddy_listener_count,  'removeListener')
  *                            eddy_remove_all_listeners: 0
+ *  EDDY_NO_SIGNALS           signal watchers: eddy_signal_start ->    timers and I/O; the program's
+ *                            NULL (_ex: *err -ENOSYS); eddy installs  own sigaction handlers (a
+ *                            no handler, keeps no registry, calls     signal ends the loop's wait
+ *                            no sigaction/pthread_sigmask             early, nothing else)
  *  EDDY_MINIMAL              all of the above                         a TCP server and client
  */
 /* clang-format on */
@@ -103,6 +107,9 @@
 #endif
 #ifndef EDDY_NO_USER_EVENTS
 #define EDDY_NO_USER_EVENTS 1
+#endif
+#ifndef EDDY_NO_SIGNALS
+#define EDDY_NO_SIGNALS 1
 #endif
 #endif
 

@@ -4,9 +4,10 @@
  * diagnostics hook. Built by scripts/check-vendoring.sh with the one cc line:
  *     cc -std=c11 -DEDDY_MINIMAL -Iinclude -Isrc src/(every .c) tests/firmware/switched_off.c
  * Prints one line per check; exit status 0 when all passed. */
-/* pipe, fileno: POSIX, beside the C11 of the line */
+/* pipe, fileno, sigaction: POSIX, beside the C11 of the line */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,13 @@ static void never(void *arg)
     (void)arg;
 }
 
+static void never_signal(int signum, void *ctx)
+{
+    (void)signum, (void)ctx;
+    failures++;
+    puts("FAIL a signal watcher that must never run ran");
+}
+
 struct limit {
     eddy_loop *loop;
     bool fired;
@@ -209,6 +217,25 @@ int main(void)
     CHECK(eddy_socket_cork(plain) == -ENOSYS && eddy_socket_uncork(plain) == -ENOSYS,
           "eddy_socket_cork/uncork: -ENOSYS");
     CHECK(eddy_socket_cork(NULL) == -EINVAL, "eddy_socket_cork(NULL): -EINVAL");
+
+    /* EDDY_NO_SIGNALS (dispositions compared with the ones before: SIG_IGN, not SIG_DFL, in
+     * a program started in the background) */
+    struct sigaction int_before, term_before, int_after, term_after;
+    sigaction(SIGINT, NULL, &int_before);
+    sigaction(SIGTERM, NULL, &term_before);
+    int sig_err = 0;
+    CHECK(eddy_signal_start(loop, SIGINT, never_signal, NULL) == NULL, "eddy_signal_start: NULL");
+    CHECK(eddy_signal_start_ex(loop, SIGTERM, never_signal, NULL, &sig_err) == NULL &&
+              sig_err == -ENOSYS,
+          "eddy_signal_start_ex: NULL, *err -ENOSYS");
+    eddy_signal_stop(NULL);
+    eddy_signal_unref(NULL);
+    eddy_signal_ref(NULL);
+    CHECK(eddy_signal_signum(NULL) == 0, "eddy_signal_stop/unref/ref(NULL) do nothing, signum 0");
+    CHECK(sigaction(SIGINT, NULL, &int_after) == 0 && sigaction(SIGTERM, NULL, &term_after) == 0 &&
+              int_after.sa_handler == int_before.sa_handler &&
+              term_after.sa_handler == term_before.sa_handler,
+          "... and no handler installed (SIGINT's and SIGTERM's dispositions unchanged)");
 
     /* EDDY_NO_USER_EVENTS */
     eddy_emitter *em = eddy_emitter_new();
