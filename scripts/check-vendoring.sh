@@ -10,7 +10,8 @@
 # stdio or signals: an echo round trip, exit status 0), and checks that the library's
 # objects, compiled alone, reference no printf-family symbol, no stdio stream and no
 # inet_ntop, nor the libc calls of switched-off features (fstat, stat, chmod, unlink,
-# sigpending, sigwait, sigaction, pthread_sigmask, eventfd, pipe, any pthread_ call; nm -u).
+# sigpending, sigwait, sigaction, pthread_sigmask, eventfd, pipe, any pthread_ call,
+# connect; nm -u).
 # Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
@@ -106,9 +107,10 @@ case "$EXTRA" in
         # carry them from libc. (strtoul: never, the zone id is parsed by hand.) Signal
         # watchers (sigaction, the signal masks, the registry's mutex) and the loop's wakeup
         # descriptor (eventfd or a pipe: post, resolver and signals are all off), and with
-        # them every pthread_ call (the resolver's threads are off too).
+        # them every pthread_ call (the resolver's threads are off too). The client side:
+        # connect(2) (bind, getsockopt, socket stay: servers use them).
         no_symbols "$cc" "no call of a switched-off feature in the library's objects (nm -u)" \
-            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait|sigaction|sigprocmask|sigfillset|pthread_[a-z_]*|eventfd|pipe2?)$'
+            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait|sigaction|sigprocmask|sigfillset|pthread_[a-z_]*|eventfd|pipe2?|connect)$'
     done
     ;;
 esac
