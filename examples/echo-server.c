@@ -13,9 +13,15 @@
  *   no argument   port 8124 on localhost        (try: telnet localhost 8124)
  *   a number      that port on localhost
  *   anything else a UNIX socket at that path    (try: nc -U /tmp/echo.sock)
- * Ctrl-C (SIGINT) or SIGTERM closes the server and its connections; exit status 0.
+ * Ctrl-C (SIGINT) or SIGTERM closes the server and its connections; exit status 0 (also
+ * with a library built without signal watchers, EDDY_NO_SIGNALS: see watch_signals).
  * Exit status 1 when it cannot listen (address still in use after the retries, another
  * server running on the socket path, any other listen error). */
+/* sigaction, for a library without signal watchers: POSIX, beside the C11 of the
+ * vendoring line (cc -std=c11 ... app.c) */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,7 +112,7 @@ static void shut_down(int status)
     for (int i = 0; i < MAX_CONNS; i++)
         if (app.conns[i])
             eddy_socket_destroy(app.conns[i]);
-    eddy_loop_close_all(app.loop); /* the signal watchers, a pending retry timer */
+    eddy_loop_close_all(app.loop); /* the signal watchers (or check), a pending retry timer */
 }
 
 static void retry_listen(void *arg)
@@ -170,6 +176,41 @@ static void on_signal(int signum, void *ctx)
     shut_down(0);
 }
 
+/* A library built with EDDY_NO_SIGNALS (eddy/config.h) has no watchers: start says
+ * -ENOSYS. The program then catches the signals itself, as any C program can: its handler
+ * only records the signal (nothing of eddy may be called in signal context), and a timer
+ * of the loop looks for it four times a second, so the server still closes cleanly. */
+static volatile sig_atomic_t caught;
+
+static void on_caught(int signum)
+{
+    caught = signum;
+}
+
+static void check_caught(void *arg)
+{
+    (void)arg;
+    if (caught)
+        on_signal(caught, NULL);
+}
+
+static int watch_signals(void)
+{
+    int err;
+    app.sigint = eddy_signal_start_ex(app.loop, SIGINT, on_signal, NULL, &err);
+    if (app.sigint)
+        app.sigterm = eddy_signal_start_ex(app.loop, SIGTERM, on_signal, NULL, &err);
+    if (app.sigterm || err != -ENOSYS)
+        return err;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_caught;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+        return -errno;
+    return eddy_set_interval(app.loop, 250, check_caught, NULL) ? 0 : -ENOMEM;
+}
+
 static bool all_digits(const char *s)
 {
     if (!*s)
@@ -197,14 +238,17 @@ int main(int argc, char **argv)
         return 1;
     }
     app.server = eddy_create_server(app.loop, NULL, on_connection, NULL);
-    app.sigint = eddy_signal_start(app.loop, SIGINT, on_signal, NULL);
-    app.sigterm = eddy_signal_start(app.loop, SIGTERM, on_signal, NULL);
-    if (!app.server || !app.sigint || !app.sigterm) {
+    if (!app.server) {
         fprintf(stderr, "echo-server: out of memory\n");
         return 1;
     }
+    int rc = watch_signals();
+    if (rc < 0) {
+        fprintf(stderr, "echo-server: signals: %s\n", eddy_strerror(rc));
+        return 1;
+    }
     eddy_on(eddy_emitter_of(app.server), "error", on_server_error, NULL);
-    int rc = listen_again();
+    rc = listen_again();
     if (rc < 0) {
         fprintf(stderr, "echo-server: %s: %s\n", argv[1], eddy_strerror(rc));
         shut_down(1);

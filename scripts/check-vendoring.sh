@@ -10,8 +10,9 @@
 # stdio or signals: an echo round trip, exit status 0), and checks that the library's
 # objects, compiled alone, reference no printf-family symbol, no stdio stream and no
 # inet_ntop, nor the libc calls of switched-off features (fstat, stat, chmod, unlink,
-# sigpending, sigwait; nm -u), nor realloc, inet_pton, fcntl and the interface-name calls
-# (the library does without them). Ends with "N passed, N failed".
+# sigpending, sigwait, sigaction, pthread_sigmask, eventfd, pipe, any pthread_ call,
+# connect; nm -u), nor realloc, inet_pton, fcntl and the interface-name calls (the
+# library does without them). Ends with "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-vendoring}
@@ -103,9 +104,13 @@ case "$EXTRA" in
             '^(_?_?[a-z]*printf[a-z_]*|puts|fputs|fputc|putc|putchar|fwrite|perror|stderr|stdout|fflush|inet_ntop)$'
         # What only switched-off features call: pipes and ttys (fstat, the SIGPIPE dance
         # of write(2)), UNIX socket files (stat, chmod, unlink). A static program would
-        # carry them from libc. (strtoul: never, the zone id is parsed by hand.)
+        # carry them from libc. (strtoul: never, the zone id is parsed by hand.) Signal
+        # watchers (sigaction, the signal masks, the registry's mutex) and the loop's wakeup
+        # descriptor (eventfd or a pipe: post, resolver and signals are all off), and with
+        # them every pthread_ call (the resolver's threads are off too). The client side:
+        # connect(2) (bind, getsockopt, socket stay: servers use them).
         no_symbols "$cc" "no call of a switched-off feature in the library's objects (nm -u)" \
-            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait)$'
+            '^(_*f?stat(at)?(64)?|__f?xstat(64)?|chmod|unlink|strtoul|sigpending|sigwait|sigaction|sigprocmask|sigfillset|pthread_[a-z_]*|eventfd|pipe2?|connect)$'
         # What the library does itself so that a static program need not carry libc's
         # version: IP literals (isip.c), growth without realloc (alloc.c), descriptor
         # flags by ioctl (fd.c); and interface names, looked up only with the resolver.

@@ -62,7 +62,18 @@
  *                            eddy_on/once/prepend* and eddy_emit ->   'newListener' and
  *                            -ENOSYS; eddy_off, eddy_listener_count,  'removeListener')
  *                            eddy_remove_all_listeners: 0
- *  EDDY_MINIMAL              all of the above                         a TCP server and client
+ *  EDDY_NO_SIGNALS           signal watchers: eddy_signal_start ->    timers and I/O; the program's
+ *                            NULL (_ex: *err -ENOSYS); eddy installs  own sigaction handlers (a
+ *                            no handler, keeps no registry, calls     signal ends the loop's wait
+ *                            no sigaction/pthread_sigmask             early, nothing else)
+ *  EDDY_NO_CONNECT           the client side: eddy_connect,           servers and the sockets they
+ *                            eddy_create_connection*, eddy_socket_    accept; sockets wrapped from
+ *                            connect* -> NULL / -ENOSYS; no           a connected fd (eddy_socket_
+ *                            connect(2), lookups, happy eyeballs,     new)
+ *                            reconnect from 'close'; implies
+ *                            EDDY_NO_USER_RESOLVER
+ *  EDDY_MINIMAL              all of the above                         a TCP server (and sockets
+ *                                                                     wrapped by fd)
  */
 /* clang-format on */
 #ifndef EDDY_CONFIG_H
@@ -108,6 +119,17 @@
 #ifndef EDDY_NO_USER_EVENTS
 #define EDDY_NO_USER_EVENTS 1
 #endif
+#ifndef EDDY_NO_SIGNALS
+#define EDDY_NO_SIGNALS 1
+#endif
+#ifndef EDDY_NO_CONNECT
+#define EDDY_NO_CONNECT 1
+#endif
+#endif
+
+/* User resolvers are asked by a connect only. */
+#if defined(EDDY_NO_CONNECT) && !defined(EDDY_NO_USER_RESOLVER)
+#define EDDY_NO_USER_RESOLVER 1
 #endif
 
 /* Descriptors travel over UNIX sockets only. */

@@ -156,12 +156,14 @@ typedef struct eddy_signal eddy_signal;
  * Returns the watcher, or NULL: a NULL loop or fn, a signum that cannot be caught
  * (SIGKILL, SIGSTOP, outside 1..64), or -ENOMEM / no descriptor for the loop's wakeup.
  * Use eddy_signal_start_ex to learn which. Not async-signal-safe; any thread that owns
- * the loop may call it. */
+ * the loop may call it. EDDY_NO_SIGNALS (eddy/config.h): NULL for any arguments
+ * (eddy_signal_start_ex: -ENOSYS), nothing else happens; the calls below then only ever
+ * get NULL and do nothing (eddy_signal_signum: 0). */
 eddy_signal *eddy_signal_start(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
                                void *ctx);
 
 /* eddy_signal_start, with the reason for a failure in *err (0 on success; -EINVAL,
- * -ENOMEM, -EMFILE...). err may be NULL. */
+ * -ENOMEM, -EMFILE...; EDDY_NO_SIGNALS: -ENOSYS). err may be NULL. */
 eddy_signal *eddy_signal_start_ex(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
                                   void *ctx, int *err);
 

@@ -182,7 +182,8 @@ typedef struct {
  * cannot be a stream: a datagram or listening socket, a regular file, a closed fd. The
  * socket owns the fd from then on (it closes it after 'close'). EDDY_NO_UNIX: NULL for
  * type "unix". EDDY_NO_PIPE_TTY (eddy/config.h): NULL for a pipe or tty too (only sockets
- * are wrapped). */
+ * are wrapped). EDDY_NO_CONNECT: a stream socket not connected yet is wrapped, but can
+ * never be connected (eddy_socket_connect* -ENOSYS): wrap a connected one. */
 eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
 
 /* A socket connecting to host:port (host NULL or "": "localhost"). host is an IP literal
@@ -190,7 +191,8 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts);
  * when not NULL, is a once listener on 'connect'. Failures come as 'error' (syscall
  * "connect", or "getaddrinfo" for a name that does not resolve) then 'close'. NULL on
  * -ENOMEM or invalid arguments (a bad port); never for a name, whose failures are events.
- * eddy_create_connection_path: the same for a UNIX socket path (EDDY_NO_UNIX: NULL). */
+ * eddy_create_connection_path: the same for a UNIX socket path (EDDY_NO_UNIX: NULL).
+ * EDDY_NO_CONNECT (eddy/config.h): both NULL for any arguments, nothing else happens. */
 eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
                                     eddy_listener on_connect, void *ctx);
 eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
@@ -216,7 +218,8 @@ typedef void (*eddy_resolver)(eddy_lookup *req, const char *host, int family, vo
  * "getaddrinfo"; Node: ERR_INVALID_IP_ADDRESS), -ENOMEM (the socket fails with -ENOMEM).
  * User resolvers work in every build, EDDY_NO_RESOLVER included (they are the way to names
  * there), except under EDDY_NO_USER_RESOLVER (eddy/config.h): there this returns -ENOSYS
- * (no resolver of the user's can have been called: eddy_connect refuses opts->lookup). */
+ * (no resolver of the user's can have been called: eddy_connect refuses opts->lookup),
+ * and EDDY_NO_CONNECT implies EDDY_NO_USER_RESOLVER. */
 int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count);
 
 /* Node's onread option: reads go into the caller's memory and to a callback, not to
@@ -299,13 +302,16 @@ typedef struct {
  * ("getaddrinfo"), 'close'(true), from the loop. EDDY_NO_UNIX: NULL for opts->path.
  * EDDY_NO_USER_RESOLVER: NULL for opts->lookup set (whatever the host); with
  * EDDY_NO_RESOLVER as well, a name has at most one address, so happy eyeballs never starts
- * and the auto_select_family options change nothing. */
+ * and the auto_select_family options change nothing. EDDY_NO_CONNECT (eddy/config.h):
+ * NULL for any arguments, nothing else happens. */
 eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
                           eddy_listener on_connect, void *ctx);
 /* The same for a socket made by eddy_socket_new (or from its own 'close' listener, to
  * connect it again). 0, -EINVAL (bad options, a socket connecting or connected, or
  * destroyed outside its 'close'), -ENOMEM. EDDY_NO_USER_RESOLVER: -ENOSYS for
- * opts->lookup set, nothing else happens (EDDY_NO_UNIX: -ENOSYS for opts->path). */
+ * opts->lookup set, nothing else happens (EDDY_NO_UNIX: -ENOSYS for opts->path).
+ * EDDY_NO_CONNECT (eddy/config.h): -ENOSYS (-EINVAL for a NULL socket), nothing else
+ * happens. */
 int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
                              eddy_listener on_connect, void *ctx);
 
@@ -319,7 +325,9 @@ int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
  * connection), and is not released after that 'close'. This is
  * the only moment a closed socket may be used again; a write there (as any write after
  * destroy) fails: its callback gets -EPIPE. eddy_socket_connect_path (and
- * eddy_socket_connect_opts with a path) with EDDY_NO_UNIX: -ENOSYS, nothing else happens. */
+ * eddy_socket_connect_opts with a path) with EDDY_NO_UNIX: -ENOSYS, nothing else happens.
+ * EDDY_NO_CONNECT (eddy/config.h): both -ENOSYS (-EINVAL for a NULL socket), nothing else
+ * happens; sockets come from a server or wrap an fd (eddy_socket_new). */
 int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
                         void *ctx);
 int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx);

@@ -147,8 +147,10 @@ struct eddy_loop {
     eddy_diagnostic_fn diag_fn; /* eddy_loop_on_diagnostic (src/net/address.c) */
     void *diag_ctx;
 
-    eddy__queue closers;           /* eddy__closer: what eddy_loop_close_all closes */
+    eddy__queue closers; /* eddy__closer: what eddy_loop_close_all closes */
+#ifndef EDDY_NO_SIGNALS
     struct eddy__signals *signals; /* signal.c, made by the first watcher */
+#endif
 
     /* Buffers lent to the layers above for the span of one callback (the read buffer
      * every socket of the loop shares, decoded text). */
@@ -249,8 +251,16 @@ void eddy__closer_unlink(eddy__closer *c);
 /* timer.c: clears every public timer (eddy_clear_timer on each); returns how many. */
 int eddy__timers_clear_public(eddy_loop *loop);
 
-/* signal.c: releases the loop's signal state (no watcher is left then). */
+/* signal.c: releases the loop's signal state (no watcher is left then). EDDY_NO_SIGNALS:
+ * a loop has none, and eddy_loop_free calls nothing. */
+#ifdef EDDY_NO_SIGNALS
+static inline void eddy__signals_free(eddy_loop *loop)
+{
+    (void)loop;
+}
+#else
 void eddy__signals_free(eddy_loop *loop);
+#endif
 
 /* post.c */
 /* A post whose node the caller owns (embedded in its object), so that posting cannot fail:

@@ -41,6 +41,47 @@
 #include "loop_internal.h"
 #include "wakeup.h"
 
+/* EDDY_NO_SIGNALS (eddy/config.h): no watcher can be made, and none of what is described
+ * above is built: no handler, no registry (no static memory), no wakeup descriptor, no
+ * sigaction or pthread_sigmask call. Start fails with -ENOSYS; the other calls can only be handed
+ * NULL and do nothing. The loop's hook (eddy__signals_free) is an empty inline then. */
+#ifdef EDDY_NO_SIGNALS
+eddy_signal *eddy_signal_start_ex(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
+                                  void *ctx, int *err)
+{
+    (void)loop, (void)signum, (void)fn, (void)ctx;
+    if (err)
+        *err = -ENOSYS;
+    return NULL;
+}
+
+eddy_signal *eddy_signal_start(eddy_loop *loop, int signum, void (*fn)(int signum, void *ctx),
+                               void *ctx)
+{
+    return eddy_signal_start_ex(loop, signum, fn, ctx, NULL);
+}
+
+void eddy_signal_stop(eddy_signal *w)
+{
+    (void)w;
+}
+
+void eddy_signal_unref(eddy_signal *w)
+{
+    (void)w;
+}
+
+void eddy_signal_ref(eddy_signal *w)
+{
+    (void)w;
+}
+
+int eddy_signal_signum(const eddy_signal *w)
+{
+    (void)w;
+    return 0;
+}
+#else
 enum { MAX_SIGNUM = 64 }; /* bit signum - 1 of a 64-bit mask */
 
 struct eddy_signal {
@@ -370,3 +411,4 @@ int eddy_signal_signum(const eddy_signal *w)
 {
     return w ? w->signum : 0;
 }
+#endif

@@ -33,6 +33,59 @@
 #include "net_internal.h"
 #include "sys.h"
 
+/* EDDY_NO_CONNECT (eddy/config.h): no socket connects, so nothing below is built (no
+ * connect(2), no lookup of a name, no happy eyeballs). The calls stay: the socket ones
+ * return -ENOSYS (-EINVAL for NULL), the constructors NULL, and nothing else happens.
+ * The hooks of socket.c and socket_read.c are empty inlines (net_internal.h). */
+#ifdef EDDY_NO_CONNECT
+int eddy_socket_connect_opts(eddy_socket *s, const eddy_connect_options *opts,
+                             eddy_listener on_connect, void *ctx)
+{
+    (void)opts, (void)on_connect, (void)ctx;
+    return s ? -ENOSYS : -EINVAL;
+}
+
+int eddy_socket_connect(eddy_socket *s, int port, const char *host, eddy_listener on_connect,
+                        void *ctx)
+{
+    (void)port, (void)host;
+    return eddy_socket_connect_opts(s, NULL, on_connect, ctx);
+}
+
+int eddy_socket_connect_path(eddy_socket *s, const char *path, eddy_listener on_connect, void *ctx)
+{
+    (void)path;
+    return eddy_socket_connect_opts(s, NULL, on_connect, ctx);
+}
+
+eddy_socket *eddy_connect(eddy_loop *loop, const eddy_connect_options *opts,
+                          eddy_listener on_connect, void *ctx)
+{
+    (void)loop, (void)opts, (void)on_connect, (void)ctx;
+    return NULL;
+}
+
+eddy_socket *eddy_create_connection(eddy_loop *loop, int port, const char *host,
+                                    eddy_listener on_connect, void *ctx)
+{
+    (void)port, (void)host;
+    return eddy_connect(loop, NULL, on_connect, ctx);
+}
+
+eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
+                                         eddy_listener on_connect, void *ctx)
+{
+    (void)path;
+    return eddy_connect(loop, NULL, on_connect, ctx);
+}
+
+/* EDDY_NO_USER_RESOLVER follows from EDDY_NO_CONNECT (eddy/config.h). */
+int eddy_lookup_done(eddy_lookup *req, int err, const char *const *addresses, size_t count)
+{
+    (void)req, (void)err, (void)addresses, (void)count;
+    return -ENOSYS;
+}
+#else
 #if defined(EDDY_NO_RESOLVER) && defined(EDDY_NO_USER_RESOLVER)
 #define ONE_ADDRESS 1 /* no lookup can return two addresses */
 #endif
@@ -837,3 +890,4 @@ eddy_socket *eddy_create_connection_path(eddy_loop *loop, const char *path,
         return NULL;
     return connect_new(loop, NULL, &t, 0, on_connect, ctx);
 }
+#endif /* EDDY_NO_CONNECT */

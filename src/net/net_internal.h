@@ -101,8 +101,16 @@ int eddy__fd_prepare(int fd);
 /* ---- net.Socket internals, shared by socket.c (life cycle, options, state), connect.c,
  * socket_read.c, socket_write.c and pipe.c ---- */
 
+/* EDDY_NO_CONNECT (eddy/config.h): no socket ever connects, so the connect states are 0
+ * and every branch on them is constant-false: the read, write and life-cycle code is
+ * written once and the compiler drops the connect parts. */
+#ifdef EDDY_NO_CONNECT
+#define EDDY__CONNECT_BIT(n) 0u
+#else
+#define EDDY__CONNECT_BIT(n) (1u << (n))
+#endif
 enum {
-    S_CONNECTING = 1u << 0,
+    S_CONNECTING = EDDY__CONNECT_BIT(0),
     S_CONNECTED = 1u << 1,
     S_READ_ENDED = 1u << 2, /* the peer's FIN was seen */
     S_END_CALLED = 1u << 3, /* our side takes no more writes */
@@ -114,7 +122,7 @@ enum {
     S_HOLDS_REF = 1u << 9,   /* counted in the loop's active references */
     S_NEED_DRAIN = 1u << 10, /* a write returned false: 'drain' when the queue empties */
     S_DRAIN_PENDING = 1u << 11,
-    S_CONNECT_PENDING = 1u << 12,
+    S_CONNECT_PENDING = EDDY__CONNECT_BIT(12),
     S_HALF_OPEN = 1u << 13,
     S_NO_DELAY = 1u << 14,
     S_KEEPALIVE = 1u << 15,
@@ -314,9 +322,33 @@ void eddy__socket_sync_reading(eddy_socket *s);
 bool eddy__socket_cache_address(eddy__inaddr *dst, const eddy__sockaddr *src, socklen_t len);
 void eddy__socket_apply_options(eddy_socket *s);
 /* Inside a 'close' listener: makes the closed socket new again for a connect (Node's
- * reconnect from 'close'). False when it is not in its 'close'. */
+ * reconnect from 'close'). False when it is not in its 'close'. Not built with
+ * EDDY_NO_CONNECT (connect.c is its only caller). */
 bool eddy__socket_revive(eddy_socket *s);
-/* connect.c */
+/* connect.c (EDDY_NO_CONNECT: nothing to do, empty inlines) */
+#ifdef EDDY_NO_CONNECT
+static inline void eddy__socket_connected(eddy_socket *s)
+{
+    (void)s;
+}
+static inline void eddy__socket_lookup_stop(eddy_socket *s)
+{
+    (void)s;
+}
+static inline void eddy__socket_lookup_free(eddy_socket *s)
+{
+    (void)s;
+}
+static inline const char *eddy__socket_lookup_host(const eddy_socket *s)
+{
+    (void)s;
+    return NULL;
+}
+static inline void eddy__socket_finish_connect(eddy_socket *s)
+{
+    (void)s;
+}
+#else
 void eddy__socket_connected(eddy_socket *s);
 /* A connect to a name: the lookup or the attempts stop (destroy), and its memory goes
  * (release, or a reconnect from 'close'). */
@@ -325,6 +357,7 @@ void eddy__socket_lookup_free(eddy_socket *s);
 /* The name a connect looked up, for the 'error' of a failed lookup; NULL if none. */
 const char *eddy__socket_lookup_host(const eddy_socket *s);
 void eddy__socket_finish_connect(eddy_socket *s);
+#endif
 /* socket_read.c */
 void eddy__socket_on_io(eddy__io *io, unsigned revents);
 /* socket_write.c */

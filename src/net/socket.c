@@ -471,6 +471,7 @@ void eddy_socket_reset_and_destroy(eddy_socket *s)
     eddy__socket_destroy(s, 0, CALL_NONE);
 }
 
+#ifndef EDDY_NO_CONNECT /* a reconnect from 'close' is a connect */
 bool eddy__socket_revive(eddy_socket *s)
 {
     if (!socket_has(s, S_IN_CLOSE) || !socket_has(s, S_DESTROYED))
@@ -502,6 +503,7 @@ bool eddy__socket_revive(eddy_socket *s)
         eddy__decoder_init(&s->rare->decoder, s->rare->decoder.enc);
     return true;
 }
+#endif
 
 /* Both directions are done: the socket closes by itself (Node's autoDestroy). */
 void eddy__socket_maybe_close(eddy_socket *s)

@@ -1,13 +1,18 @@
 /* The minimal build (-DEDDY_MINIMAL, every switch of eddy/config.h): each switched-off call
- * links and returns the error its header documents, and what is left works: a TCP
- * server and client over IP literals and "localhost", names failing as ENOTFOUND, the
- * diagnostics hook. Built by scripts/check-vendoring.sh with the one cc line:
- *     cc -std=c11 -DEDDY_MINIMAL -Iinclude -Isrc src/(every .c) tests/firmware/switched_off.c
- * Prints one line per check; exit status 0 when all passed. */
-/* pipe, fileno: POSIX, beside the C11 of the line */
+ * links and returns the error its header documents, and what is left works: TCP servers
+ * over IP literals and "localhost" with clients wrapped by fd (libc's connect(2): eddy
+ * has no connect), names failing as ENOTFOUND, the diagnostics hook. Built by
+ * scripts/check-vendoring.sh with the one cc line: cc -std=c11 -DEDDY_MINIMAL -Iinclude -Isrc
+ * src/(every .c) tests/firmware/switched_off.c Prints one line per check; exit status 0 when all
+ * passed. */
+/* pipe, fileno, sigaction, sockets: POSIX, beside the C11 of the line */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +40,7 @@ static struct {
     int errors[8];
     const char *syscalls[8];
     int n_errors;
-    int connects;
+    int accepted;
     int echoed;
     int resolver_calls;
     int counted;
@@ -61,6 +66,7 @@ static void on_conn_data(const eddy_event *ev, void *ctx)
 static void on_connection(const eddy_event *ev, void *ctx)
 {
     (void)ctx;
+    seen.accepted++;
     eddy_on(eddy_emitter_of(ev->u.socket), "data", on_conn_data, NULL);
 }
 
@@ -72,11 +78,26 @@ static void on_client_data(const eddy_event *ev, void *ctx)
     eddy_socket_destroy(ev->target);
 }
 
-static void on_connect(const eddy_event *ev, void *ctx)
+/* A TCP client to 127.0.0.1:port by libc (a blocking connect(2): the server's backlog
+ * completes it before the loop accepts), wrapped by eddy_socket_new. */
+static eddy_socket *tcp_client(eddy_loop *loop, int port)
 {
-    (void)ctx;
-    seen.connects++;
-    eddy_socket_write(ev->target, "ping", 4, NULL, NULL);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    eddy_socket_options o = {.fd = fd, .use_fd = true};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    if (!s)
+        close(fd);
+    return s;
 }
 
 static void on_diag(const eddy_diagnostic *d, void *ctx)
@@ -116,6 +137,13 @@ static void count_listener(const eddy_event *ev, void *ctx)
 static void never(void *arg)
 {
     (void)arg;
+}
+
+static void never_signal(int signum, void *ctx)
+{
+    (void)signum, (void)ctx;
+    failures++;
+    puts("FAIL a signal watcher that must never run ran");
 }
 
 struct limit {
@@ -233,6 +261,25 @@ int main(void)
           "eddy_socket_cork/uncork: -ENOSYS");
     CHECK(eddy_socket_cork(NULL) == -EINVAL, "eddy_socket_cork(NULL): -EINVAL");
 
+    /* EDDY_NO_SIGNALS (dispositions compared with the ones before: SIG_IGN, not SIG_DFL, in
+     * a program started in the background) */
+    struct sigaction int_before, term_before, int_after, term_after;
+    sigaction(SIGINT, NULL, &int_before);
+    sigaction(SIGTERM, NULL, &term_before);
+    int sig_err = 0;
+    CHECK(eddy_signal_start(loop, SIGINT, never_signal, NULL) == NULL, "eddy_signal_start: NULL");
+    CHECK(eddy_signal_start_ex(loop, SIGTERM, never_signal, NULL, &sig_err) == NULL &&
+              sig_err == -ENOSYS,
+          "eddy_signal_start_ex: NULL, *err -ENOSYS");
+    eddy_signal_stop(NULL);
+    eddy_signal_unref(NULL);
+    eddy_signal_ref(NULL);
+    CHECK(eddy_signal_signum(NULL) == 0, "eddy_signal_stop/unref/ref(NULL) do nothing, signum 0");
+    CHECK(sigaction(SIGINT, NULL, &int_after) == 0 && sigaction(SIGTERM, NULL, &term_after) == 0 &&
+              int_after.sa_handler == int_before.sa_handler &&
+              term_after.sa_handler == term_before.sa_handler,
+          "... and no handler installed (SIGINT's and SIGTERM's dispositions unchanged)");
+
     /* EDDY_NO_USER_EVENTS */
     eddy_emitter *em = eddy_emitter_new();
     CHECK(em != NULL, "eddy_emitter_new");
@@ -268,29 +315,61 @@ int main(void)
     if (file)
         fclose(file);
 
-    /* What is left: TCP over an IP literal and over "localhost" (127.0.0.1). */
+    /* What is left: TCP servers over an IP literal and over "localhost" (127.0.0.1). */
     CHECK(eddy_server_listen(server, 0, "127.0.0.1", NULL, NULL) == 0, "listen 127.0.0.1:0");
     run(loop, 50);
     eddy_address addr;
     CHECK(eddy_server_address(server, &addr) == 0 && addr.port > 0 &&
               strcmp(addr.address, "127.0.0.1") == 0,
           "server address 127.0.0.1:port");
-    const char *hosts[2] = {"127.0.0.1", "localhost"};
+
+    /* EDDY_NO_CONNECT: nothing reaches the listening server. */
+    eddy_connect_options tcp_opts = {.host = "127.0.0.1", .port = addr.port};
+    CHECK(eddy_create_connection(loop, addr.port, "127.0.0.1", NULL, NULL) == NULL,
+          "eddy_create_connection: NULL");
+    CHECK(eddy_connect(loop, &tcp_opts, NULL, NULL) == NULL, "eddy_connect: NULL");
+    CHECK(eddy_socket_connect(plain, addr.port, "127.0.0.1", NULL, NULL) == -ENOSYS &&
+              eddy_socket_connect_opts(plain, &tcp_opts, NULL, NULL) == -ENOSYS &&
+              !eddy_socket_connecting(plain),
+          "eddy_socket_connect/_opts: -ENOSYS, not connecting");
+    CHECK(eddy_socket_connect(NULL, addr.port, "127.0.0.1", NULL, NULL) == -EINVAL,
+          "eddy_socket_connect(NULL): -EINVAL");
+    run(loop, 100);
+    CHECK(seen.accepted == 0, "... and no connection reached the server");
+
+    /* Clients by fd (eddy_socket_new), to a server on 127.0.0.1 and one on localhost. */
+    eddy_server *local_server = eddy_create_server(loop, NULL, on_connection, NULL);
+    CHECK(eddy_server_listen(local_server, 0, "localhost", NULL, NULL) == 0, "listen localhost:0");
+    run(loop, 50);
+    eddy_address local_addr;
+    CHECK(eddy_server_address(local_server, &local_addr) == 0 && local_addr.port > 0 &&
+              strcmp(local_addr.address, "127.0.0.1") == 0,
+          "... its address 127.0.0.1:port");
+    const int ports[2] = {addr.port, local_addr.port};
     for (int i = 0; i < 2; i++) {
-        eddy_socket *c = eddy_create_connection(loop, addr.port, hosts[i], on_connect, NULL);
+        eddy_socket *c = tcp_client(loop, ports[i]);
+        CHECK(c != NULL, "a connected TCP fd wrapped by eddy_socket_new");
+        if (!c)
+            continue;
         eddy_on(eddy_emitter_of(c), "data", on_client_data, NULL);
+        CHECK(eddy_socket_write(c, "ping", 4, NULL, NULL), "... written to");
         run(loop, 2000);
-        CHECK(seen.connects == i + 1 && seen.echoed == i + 1,
-              i == 0 ? "echo round trip over 127.0.0.1" : "echo round trip over localhost");
+        CHECK(seen.accepted == i + 1 && seen.echoed == i + 1,
+              i == 0 ? "echo round trip with the server on 127.0.0.1"
+                     : "echo round trip with the server on localhost");
     }
+    eddy_server_close(local_server, NULL, NULL);
+
     /* EDDY_NO_RESOLVER: another name fails as Node's unresolvable name does. */
-    eddy_socket *named = eddy_create_connection(loop, addr.port, "example.invalid", NULL, NULL);
-    CHECK(named != NULL, "eddy_create_connection to a name: a socket");
+    eddy_server *named = eddy_create_server(loop, NULL, NULL, NULL);
     eddy_on(eddy_emitter_of(named), "error", on_error, NULL);
+    CHECK(eddy_server_listen(named, 0, "example.invalid", NULL, NULL) == 0,
+          "eddy_server_listen on a name: 0");
     run(loop, 2000);
     CHECK(seen.n_errors == 4 && seen.errors[3] == EDDY_ENOTFOUND &&
               strcmp(seen.syscalls[3], "getaddrinfo") == 0,
           "... then 'error' ENOTFOUND (getaddrinfo)");
+    eddy_server_close(named, NULL, NULL);
 
     /* EDDY_NO_RESOLVER: a zone's interface name is not looked up. fe80::1 is on no
      * interface here: with the loopback's index the bind says EADDRNOTAVAIL, while the
