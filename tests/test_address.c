@@ -222,6 +222,13 @@ Test(address, literals_node_rejects_are_not_addresses)
     eddy__sockaddr sa;
     cr_assert_eq(parse("fe80::1%2", &sa), 0);
     cr_expect_eq(sa.in6.sin6_scope_id, 2);
+    /* A zone may name an interface (Node passes it to if_nametoindex, as eddy does with
+     * the resolver built): the loopback's name gives its index. */
+    unsigned lo = if_nametoindex("lo");
+    if (lo) {
+        cr_assert_eq(parse("fe80::1%lo", &sa), 0);
+        cr_expect_eq(sa.in6.sin6_scope_id, lo);
+    }
     cr_assert_eq(parse("::", &sa), 0);
     cr_assert_eq(parse("1:2:3:4:5:6:7::", &sa), 0);
     cr_expect_eq(sa.in6.sin6_addr.s6_addr[13], 7);

@@ -393,18 +393,28 @@ static void check_probe(const struct hwm_probe *h)
     cr_assert_eq(h->received, h->written);
 }
 
+/* One side writes until write returns false, the other reads only once it has; then the
+ * probe's checks (check_probe). The writer is the client when client_writes, else the
+ * accepted socket; p carries the test's own options. */
+static void run_probe(struct hwm_probe *h, net_pair *p, const eddy_server_options *opts,
+                      bool client_writes)
+{
+    p->client_ready = client_writes ? probe_client_writes : probe_client_paused;
+    p->conn_ready = client_writes ? probe_conn_paused : probe_conn_writes;
+    p->user = h;
+    p->client_events = "connect end close error";
+    p->conn_events = "end close error";
+    net_pair_start(p, opts);
+    h->loop = p->loop;
+    assert_pair_ends(p, 30000);
+    check_probe(h);
+}
+
 Test(socket, write_returns_true_exactly_while_the_queue_is_below_the_default_mark)
 {
     struct hwm_probe h = {.hwm = 16384};
-    net_pair p = {.client_ready = probe_client_paused,
-                  .conn_ready = probe_conn_writes,
-                  .user = &h,
-                  .client_events = "connect end close error",
-                  .conn_events = "end close error"};
-    net_pair_start(&p, NULL);
-    h.loop = p.loop;
-    assert_pair_ends(&p, 30000);
-    check_probe(&h);
+    net_pair p = {0};
+    run_probe(&h, &p, NULL, false);
     cr_assert_str_eq(p.clog.text, "client:connect client:end client:close(false)");
     assert_all_released(p.loop, p.fds_before);
 }
@@ -412,16 +422,9 @@ Test(socket, write_returns_true_exactly_while_the_queue_is_below_the_default_mar
 Test(socket, server_high_water_mark_option_applies_to_accepted_sockets)
 {
     struct hwm_probe h = {.hwm = 4096};
-    net_pair p = {.client_ready = probe_client_paused,
-                  .conn_ready = probe_conn_writes,
-                  .user = &h,
-                  .client_events = "connect end close error",
-                  .conn_events = "end close error"};
+    net_pair p = {0};
     eddy_server_options opts = {.high_water_mark = 4096};
-    net_pair_start(&p, &opts);
-    h.loop = p.loop;
-    assert_pair_ends(&p, 30000);
-    check_probe(&h);
+    run_probe(&h, &p, &opts, false);
     assert_all_released(p.loop, p.fds_before);
 }
 
@@ -429,16 +432,8 @@ Test(socket, socket_high_water_mark_option_sets_the_write_limit)
 {
     struct hwm_probe h = {.hwm = 4096};
     eddy_socket_options copts = {.fd = -1, .high_water_mark = 4096};
-    net_pair p = {.client_opts = &copts,
-                  .client_ready = probe_client_writes,
-                  .conn_ready = probe_conn_paused,
-                  .user = &h,
-                  .client_events = "connect end close error",
-                  .conn_events = "end close error"};
-    net_pair_start(&p, NULL);
-    h.loop = p.loop;
-    assert_pair_ends(&p, 30000);
-    check_probe(&h);
+    net_pair p = {.client_opts = &copts};
+    run_probe(&h, &p, NULL, true);
     assert_all_released(p.loop, p.fds_before);
 }
 
@@ -448,16 +443,8 @@ Test(socket, connect_high_water_mark_option_sets_the_write_limit)
 {
     struct hwm_probe h = {.hwm = 4096};
     eddy_connect_options co = {.high_water_mark = 4096};
-    net_pair p = {.client_connect = &co,
-                  .client_ready = probe_client_writes,
-                  .conn_ready = probe_conn_paused,
-                  .user = &h,
-                  .client_events = "connect end close error",
-                  .conn_events = "end close error"};
-    net_pair_start(&p, NULL);
-    h.loop = p.loop;
-    assert_pair_ends(&p, 30000);
-    check_probe(&h);
+    net_pair p = {.client_connect = &co};
+    run_probe(&h, &p, NULL, true);
     assert_all_released(p.loop, p.fds_before);
 }
 
