@@ -20,9 +20,10 @@
  *   - user events (any other name) are a small array of records {hash, name copy,
  *     listeners}, in a block of their own that exists once a user event has been seen
  *     (struct user_events), so that the table of an emitter without any costs nothing for
- *     them but a pointer. A name is hashed once per call and compared with strcmp only against a
- *     record of the same hash, so a call does at most one string comparison (plus the
- *     first-character switch that recognises the built-in names). A record goes when its
+ *     them but a pointer. A name is hashed once per call and compared with strcmp only
+ *     against a record of the same hash, so a call does at most one comparison of user
+ *     names (plus at most three against the built-in names whose first character
+ *     matches: builtin_id). A record goes when its
  *     last listener does, unless it printed the max-listeners warning: keeping it keeps
  *     that warning to once per name.
  *
@@ -58,6 +59,7 @@
 #include "emitter_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -86,24 +88,43 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= 16, "the warned mask of the table has 1
 /* A list ref names a built-in event (else a user event: BUILTIN_COUNT + its index). */
 #define IS_BUILTIN(ref) (!USER_EVENTS || (ref) < BUILTIN_COUNT)
 
-static const char *const builtin_names[EDDY__EV_BUILTIN_COUNT] = {
-    [EDDY__EV_DATA] = "data",
-    [EDDY__EV_END] = "end",
-    [EDDY__EV_CLOSE] = "close",
-    [EDDY__EV_ERROR] = "error",
-    [EDDY__EV_CONNECT] = "connect",
-    [EDDY__EV_CONNECTION] = "connection",
-    [EDDY__EV_LISTENING] = "listening",
-    [EDDY__EV_TIMEOUT] = "timeout",
-    [EDDY__EV_DRAIN] = "drain",
-    [EDDY__EV_FD] = "fd",
-    [EDDY__EV_FINISH] = "finish",
-    [EDDY__EV_READY] = "ready",
-    [EDDY__EV_DROP] = "drop",
-    [EDDY__EV_LOOKUP] = "lookup",
-    [EDDY__EV_NEW_LISTENER] = "newListener",
-    [EDDY__EV_REMOVE_LISTENER] = "removeListener",
+/* The built-in names, packed one after another ("data\0end\0..."), each found by its
+ * offset: no pointer per name (a table of 16 pointers was 128 bytes of relocated data). A
+ * struct of char arrays has no padding, so offsetof gives each name's offset. */
+#define BUILTIN_NAMES(X)                                                                           \
+    X(DATA, data, "data")                                                                          \
+    X(END, end, "end")                                                                             \
+    X(CLOSE, close, "close")                                                                       \
+    X(ERROR, error, "error")                                                                       \
+    X(CONNECT, connect, "connect")                                                                 \
+    X(CONNECTION, connection, "connection")                                                        \
+    X(LISTENING, listening, "listening")                                                           \
+    X(TIMEOUT, timeout, "timeout")                                                                 \
+    X(DRAIN, drain, "drain")                                                                       \
+    X(FD, fd, "fd")                                                                                \
+    X(FINISH, finish, "finish")                                                                    \
+    X(READY, ready, "ready")                                                                       \
+    X(DROP, drop, "drop")                                                                          \
+    X(LOOKUP, lookup, "lookup")                                                                    \
+    X(NEW_LISTENER, new_listener, "newListener")                                                   \
+    X(REMOVE_LISTENER, remove_listener, "removeListener")
+#define NAME_FIELD(id, field, text) char field[sizeof text];
+#define NAME_TEXT(id, field, text) text,
+#define NAME_OFFSET(id, field, text) [EDDY__EV_##id] = offsetof(struct builtin_text, field),
+#define NAME_COUNT(id, field, text) +1
+struct builtin_text {
+    BUILTIN_NAMES(NAME_FIELD)
 };
+static const struct builtin_text builtin_text = {BUILTIN_NAMES(NAME_TEXT)};
+static const uint8_t builtin_offset[EDDY__EV_BUILTIN_COUNT] = {BUILTIN_NAMES(NAME_OFFSET)};
+_Static_assert(0 BUILTIN_NAMES(NAME_COUNT) == EDDY__EV_BUILTIN_COUNT,
+               "every built-in event has its name");
+_Static_assert(sizeof(struct builtin_text) <= UINT8_MAX, "the offsets are 8 bits");
+
+static inline const char *builtin_name(unsigned id)
+{
+    return (const char *)&builtin_text + builtin_offset[id];
+}
 
 struct listener {
     eddy_listener fn;
@@ -184,45 +205,17 @@ _Static_assert(EDDY__EV_BUILTIN_COUNT <= UINT8_MAX, "a listener's id is 8 bits")
 
 /* ---- names ---------------------------------------------------------------------- */
 
-static int builtin_if(const char *name, enum eddy__event_id id)
-{
-    return strcmp(name, builtin_names[id]) == 0 ? (int)id : -1;
-}
-
-/* The id of a built-in name, or -1 for a user event. The first characters pick the one
- * candidate, so at most one full comparison is made. */
+/* The id of a built-in name, or -1 for a user event. eddy_on and its siblings call it,
+ * never an emit: a scan of the 16 names, with a full comparison only where the first
+ * character matches (three at most: "close", "connect", "connection"). */
 static int builtin_id(const char *name)
 {
-    switch (name[0]) {
-    case 'c':
-        if (name[1] == 'l')
-            return builtin_if(name, EDDY__EV_CLOSE);
-        if (strncmp(name, "connect", 7) != 0)
-            return -1;
-        if (name[7] == '\0')
-            return EDDY__EV_CONNECT;
-        return strcmp(name + 7, "ion") == 0 ? EDDY__EV_CONNECTION : -1;
-    case 'd':
-        if (name[1] == 'a')
-            return builtin_if(name, EDDY__EV_DATA);
-        return name[1] == 'r' ? builtin_if(name, name[2] == 'a' ? EDDY__EV_DRAIN : EDDY__EV_DROP)
-                              : -1;
-    case 'e':
-        return builtin_if(name, name[1] == 'n' ? EDDY__EV_END : EDDY__EV_ERROR);
-    case 'f':
-        return builtin_if(name, name[1] == 'd' ? EDDY__EV_FD : EDDY__EV_FINISH);
-    case 'l':
-        return builtin_if(name, name[1] == 'i' ? EDDY__EV_LISTENING : EDDY__EV_LOOKUP);
-    case 'n':
-        return builtin_if(name, EDDY__EV_NEW_LISTENER);
-    case 'r':
-        return builtin_if(name, name[1] == 'e' && name[2] == 'a' ? EDDY__EV_READY
-                                                                 : EDDY__EV_REMOVE_LISTENER);
-    case 't':
-        return builtin_if(name, EDDY__EV_TIMEOUT);
-    default:
-        return -1;
+    for (unsigned id = 0; id < BUILTIN_COUNT; id++) {
+        const char *n = builtin_name(id);
+        if (n[0] == name[0] && strcmp(n, name) == 0)
+            return (int)id;
     }
+    return -1;
 }
 
 /* FNV-1a: cheap, and good enough to make equal hashes mean equal names in practice. */
@@ -586,7 +579,7 @@ static void emit_listener_event(eddy_emitter *e, enum eddy__event_id id, const c
     ev.u.listener.event = event;
     ev.u.listener.fn = fn;
     ev.u.listener.ctx = ctx;
-    emit_ref(e, id, builtin_names[id], &ev);
+    emit_ref(e, id, builtin_name(id), &ev);
 }
 
 /* The listener at f->next - 1 is removed or a once listener: decides whether the emit
@@ -630,7 +623,7 @@ static int emit_ref(eddy_emitter *e, unsigned ref, const char *name, const eddy_
 /* A built-in event without a payload ('end', 'close' without error...). */
 static EDDY__NOINLINE int emit_bare(eddy_emitter *e, unsigned id)
 {
-    return emit_ref(e, id, builtin_names[id], NULL);
+    return emit_ref(e, id, builtin_name(id), NULL);
 }
 
 static EDDY__NOINLINE int emit_frames(eddy_emitter *e, unsigned ref, const eddy_event *ev,
@@ -1010,7 +1003,7 @@ int eddy__on_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void 
 {
     if (!e || (unsigned)id >= BUILTIN_COUNT || !fn)
         return -EINVAL;
-    return emitter_add(e, (int)id, builtin_names[id], fn, ctx, once, false);
+    return emitter_add(e, (int)id, builtin_name(id), fn, ctx, once, false);
 }
 
 int eddy_off(eddy_emitter *e, const char *event, eddy_listener fn, void *ctx)
@@ -1032,7 +1025,7 @@ int eddy__off_id(eddy_emitter *e, enum eddy__event_id id, eddy_listener fn, void
         return -EINVAL;
     if (!e->table || e->free_pending)
         return 0;
-    return emitter_off(e, (unsigned)id, builtin_names[id], fn, ctx);
+    return emitter_off(e, (unsigned)id, builtin_name(id), fn, ctx);
 }
 
 int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
@@ -1055,7 +1048,7 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
     int removed = 0;
     for (unsigned id = 0; id < BUILTIN_COUNT && !e->free_pending; id++)
         if (id != EDDY__EV_REMOVE_LISTENER)
-            removed += remove_all_ref(e, id, builtin_names[id]);
+            removed += remove_all_ref(e, id, builtin_name(id));
     /* Events first seen meanwhile are not walked, as in Node. The table may move under
      * the listeners: it is read again for each event. */
     uint32_t users = e->table ? user_count(e->table) : 0;
@@ -1063,7 +1056,7 @@ int eddy_remove_all_listeners(eddy_emitter *e, const char *event)
         removed += remove_all_ref(e, BUILTIN_COUNT + i, user_at(e->table, i)->name);
     if (!e->free_pending)
         removed +=
-            remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_names[EDDY__EV_REMOVE_LISTENER]);
+            remove_all_ref(e, EDDY__EV_REMOVE_LISTENER, builtin_name(EDDY__EV_REMOVE_LISTENER));
     if (!e->free_pending && e->table)
         removed += remove_rest_silently(e);
     emitter_leave(e);
@@ -1076,7 +1069,7 @@ int eddy_emit(eddy_emitter *e, const char *event, const eddy_event *ev)
         return -EINVAL;
     int id = builtin_id(event);
     if (id >= 0)
-        return emit_ref(e, (unsigned)id, builtin_names[id], ev);
+        return emit_ref(e, (unsigned)id, builtin_name(id), ev);
     if (!USER_EVENTS)
         return -ENOSYS; /* EDDY_NO_USER_EVENTS */
     if (!e->table)
@@ -1094,7 +1087,7 @@ int eddy__emit_id_valid(eddy_emitter *e, enum eddy__event_id id, eddy_event *ev)
 {
     if (!ev)
         return emit_bare(e, (unsigned)id);
-    ev->name = builtin_names[id];
+    ev->name = builtin_name(id);
     ev->target = e; /* the emitter is the first member of its owner */
     const struct eddy__emitter_table *t = e->table;
     if (t && !t->stamps && !e->free_pending) {
@@ -1139,5 +1132,5 @@ void eddy_set_max_listeners(eddy_emitter *e, size_t n)
 
 const char *eddy__event_name(enum eddy__event_id id)
 {
-    return (unsigned)id < BUILTIN_COUNT ? builtin_names[id] : NULL;
+    return (unsigned)id < BUILTIN_COUNT ? builtin_name(id) : NULL;
 }
