@@ -9,6 +9,9 @@
 # markdown table (README.md's "Size" section is its output).
 #
 #   scripts/size-table.sh           the whole table (a few minutes: builds the peers 3 times)
+#   scripts/size-table.sh --switches  x86_64 only: what each switch of include/eddy/config.h
+#                                   takes off the full build on its own (one build each,
+#                                   a few minutes; README.md's "What each switch saves")
 #   scripts/size-table.sh --check   x86_64 only, eddy only: fails when full or minimal is
 #                                   above its ceiling, when the bss of either (the library's
 #                                   process-wide memory) is above BSS_MAX, or when the
@@ -190,6 +193,38 @@ if [ "$MODE" = --check ]; then
     check "echo_nostdio, minimal, musl static, stripped" "$echo_size" "$MUSL_ECHO_MAX" 40000
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
+    exit
+fi
+
+# What each switch saves on its own: the full build with that one meson option, against the
+# full build (x86_64). A switch that implies another (no_connect: no_user_resolver; no_unix:
+# no_fd_passing) is measured with what it implies, as a user gets it. The last row is the
+# sum of the rows against what EDDY_MINIMAL saves, which also drops the unwind tables and
+# is less than the sum where switches overlap.
+if [ "$MODE" = --switches ]; then
+    full=$(eddy_size x86_64 full)
+    echo "| switch (meson option) | what goes | bytes saved (x86_64, -Os) |"
+    echo "|---|---|---|"
+    sum=0
+    options=$(sed -n "s/^option('\(no_[a-z_]*\)'.*/\1/p" meson_options.txt)
+    for o in $options; do
+        what=$(awk -v o="$o" '
+            index($0, "option(\x27" o "\x27") == 1 { on = 1 }
+            on && match($0, /description: \x27[^\x27]*\x27/) {
+                d = substr($0, RSTART + 14, RLENGTH - 15); sub(/^[A-Z_]*: /, "", d); print d; exit
+            }' meson_options.txt)
+        macro=$(echo "EDDY_$o" | tr '[:lower:]' '[:upper:]')
+        size=$(eddy_size x86_64 "full-$o" "-D$o=true")
+        if [ "$size" = "–" ] || [ "$full" = "–" ]; then
+            saved="–"
+        else
+            saved=$((full - size))
+            sum=$((sum + saved))
+        fi
+        echo "| \`$macro\` (\`-D$o=true\`) | $what | $saved |"
+    done
+    minimal=$(eddy_size x86_64 minimal -Dminimal=true)
+    echo "| sum of the rows; \`EDDY_MINIMAL\` saves | | $sum; $((full - minimal)) ($full -> $minimal) |"
     exit
 fi
 
