@@ -176,6 +176,50 @@ Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
     assert_all_released(loop, fds_before);
 }
 
+/* Node: new net.Socket({fd}) of a connected TCP socket has the peer's remoteAddress,
+ * remotePort and remoteFamily at once (v20 prints "127.0.0.1 <server port> IPv4"). */
+Test(node_compat, a_wrapped_connected_tcp_fd_knows_its_peer)
+{
+    int fds_before = open_fd_count();
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(l, 4), 0);
+    socklen_t alen = sizeof a;
+    cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = fd};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    eddy_address peer;
+    cr_assert_eq(eddy_socket_remote_address(s, &peer), 0);
+    cr_assert_str_eq(peer.address, "127.0.0.1");
+    cr_assert_str_eq(peer.family, "IPv4");
+    cr_assert_eq(peer.port, ntohs(a.sin_port), "the listening socket's port");
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    close(l);
+    assert_all_released(loop, fds_before);
+}
+
+/* A socket wrapped before it is connected has no peer yet (Node: undefined). */
+Test(node_compat, a_wrapped_unconnected_tcp_fd_has_no_peer)
+{
+    int fds_before = open_fd_count();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    eddy_loop *loop = eddy_loop_new();
+    eddy_socket_options o = {.fd = fd};
+    eddy_socket *s = eddy_socket_new(loop, &o);
+    cr_assert_not_null(s);
+    eddy_address peer;
+    cr_assert_eq(eddy_socket_remote_address(s, &peer), -ENOTCONN);
+    eddy_socket_destroy(s);
+    cr_assert(loop_ends_by_itself(loop, 5000));
+    assert_all_released(loop, fds_before);
+}
+
 /* ---- wrapping an fd (node: new net.Socket({fd}) reads a pipe) ---- */
 
 static void pipe_data(const eddy_event *ev, void *ctx)

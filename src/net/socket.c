@@ -336,8 +336,10 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
 
 /* What a wrapped fd is (Node's new net.Socket({fd})): a stream socket, connected or not
  * yet (then eddy_socket_connect* uses it), or a pipe or tty, read and written with
- * read(2)/writev(2). Flags to add, or -1 for what cannot be a stream. */
-static int64_t wrapped_fd_kind(int fd)
+ * read(2)/writev(2). Flags to add, or -1 for what cannot be a stream. A connected TCP
+ * socket's peer is kept in *peer (its remoteAddress, as for an accepted one), with
+ * S_PEER_CACHED among the flags. */
+static int64_t wrapped_fd_kind(int fd, eddy__inaddr *peer_out)
 {
     int type;
     socklen_t tlen = sizeof type;
@@ -367,10 +369,13 @@ static int64_t wrapped_fd_kind(int fd)
         flags |= S_UNIX;
     eddy__sockaddr peer;
     len = sizeof peer;
-    if (getpeername(fd, &peer.sa, &len) == 0)
+    if (getpeername(fd, &peer.sa, &len) == 0) {
         flags |= S_CONNECTED;
-    else if (errno != ENOTCONN)
+        if (eddy__socket_cache_address(peer_out, &peer, len))
+            flags |= S_PEER_CACHED;
+    } else if (errno != ENOTCONN) {
         return -1;
+    }
     return flags;
 }
 
@@ -385,8 +390,9 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
     /* Zero-initialised options are the defaults: fd 0 is wrapped only with use_fd. */
     int fd = opts && (opts->use_fd || opts->fd > 0) ? opts->fd : -1;
     int64_t kind = 0;
+    eddy__inaddr peer;
     if (fd >= 0) {
-        kind = wrapped_fd_kind(fd);
+        kind = wrapped_fd_kind(fd, &peer);
         if (kind < 0 || eddy__fd_prepare(fd) < 0)
             return NULL;
     }
@@ -408,6 +414,8 @@ eddy_socket *eddy_socket_new(eddy_loop *loop, const eddy_socket_options *opts)
     if (fd >= 0) {
         s->io.fd = fd;
         s->flags |= (uint32_t)kind;
+        if (kind & S_PEER_CACHED)
+            s->peer = peer;
         eddy__socket_sync_reading(s);
         eddy__socket_sync_ref(s);
     }
