@@ -7,6 +7,9 @@
 #   aarch64       aarch64-linux-gnu-gcc (glibc), run by qemu-aarch64-static
 #   armhf-thumb2  arm-linux-gnueabihf-gcc -mthumb (glibc, 32-bit), run by qemu-arm-static
 #   s390x         s390x-linux-gnu-gcc (glibc, big-endian), run by qemu-s390x-static
+# and the firmware's build (-Os -DEDDY_MINIMAL, eddy/config.h: no connect, signals,
+# resolver...) with the same compiler and runner: x86_64-musl-minimal, aarch64-minimal,
+# armhf-thumb2-minimal, s390x-minimal.
 # There is no binfmt_misc here: the qemu-*-static user-mode emulator is called directly
 # with the binary (qemu-user passes the system calls to this machine's kernel, so the
 # sockets are real loopback sockets). s390x is the big-endian target rather than MIPS:
@@ -127,6 +130,14 @@ target aarch64 aarch64-linux-gnu-gcc "-static" qemu-aarch64-static "2 1 183" "li
 target armhf-thumb2 arm-linux-gnueabihf-gcc "-static -mthumb" qemu-arm-static "1 1 40" \
     "little-endian, 32-bit"
 target s390x s390x-linux-gnu-gcc "-static" qemu-s390x-static "2 2 22" "big-endian, 64-bit"
+# -Os after the script's -O2: the last one wins
+target x86_64-musl-minimal musl-gcc "-static -Os -DEDDY_MINIMAL" - "2 1 62" "little-endian, 64-bit"
+target aarch64-minimal aarch64-linux-gnu-gcc "-static -Os -DEDDY_MINIMAL" qemu-aarch64-static \
+    "2 1 183" "little-endian, 64-bit"
+target armhf-thumb2-minimal arm-linux-gnueabihf-gcc "-static -mthumb -Os -DEDDY_MINIMAL" \
+    qemu-arm-static "1 1 40" "little-endian, 32-bit"
+target s390x-minimal s390x-linux-gnu-gcc "-static -Os -DEDDY_MINIMAL" qemu-s390x-static "2 2 22" \
+    "big-endian, 64-bit"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
