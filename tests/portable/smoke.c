@@ -380,41 +380,6 @@ static eddy_socket *client_connect(eddy_loop *loop, int port, const char *host,
 #endif
 }
 
-/* A client's peer address. eddy keeps it from the connect or accept (net.h), and a
- * wrapped fd had neither: eddy_socket_remote_address is -ENOTCONN there, in every build
- * (Node's would be getpeername's). So under EDDY_NO_CONNECT the kernel is asked, through
- * eddy's fd. */
-static int client_remote_address(const eddy_socket *s, eddy_address *out)
-{
-#ifndef EDDY_NO_CONNECT
-    return eddy_socket_remote_address(s, out);
-#else
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in4;
-        struct sockaddr_in6 in6;
-    } peer;
-    socklen_t len = sizeof peer;
-    memset(out, 0, sizeof *out);
-    if (getpeername(eddy_socket_fd(s), &peer.sa, &len) != 0)
-        return -errno;
-    const unsigned char *p;
-    if (peer.sa.sa_family == AF_INET) {
-        snprintf(out->family, sizeof out->family, "IPv4");
-        inet_ntop(AF_INET, &peer.in4.sin_addr, out->address, sizeof out->address);
-        p = (const unsigned char *)&peer.in4.sin_port;
-    } else if (peer.sa.sa_family == AF_INET6) {
-        snprintf(out->family, sizeof out->family, "IPv6");
-        inet_ntop(AF_INET6, &peer.in6.sin6_addr, out->address, sizeof out->address);
-        p = (const unsigned char *)&peer.in6.sin6_port;
-    } else {
-        return -EAFNOSUPPORT;
-    }
-    out->port = p[0] << 8 | p[1];
-    return 0;
-#endif
-}
-
 #ifndef EDDY_NO_UNIX
 static eddy_socket *client_connect_path(eddy_loop *loop, const char *path, eddy_listener on_connect,
                                         void *ctx)
@@ -558,7 +523,7 @@ static void echo_client_connect(const eddy_event *ev, void *ctx)
                            &c->client_local_port));
     eddy_address local, remote;
     CHECK_INT(eddy_socket_address(s, &local), 0);
-    CHECK_INT(client_remote_address(s, &remote), 0);
+    CHECK_INT(eddy_socket_remote_address(s, &remote), 0);
     CHECK_STR(local.address, c->client_local);
     CHECK_INT(local.port, c->client_local_port);
     char peer[32];
@@ -1641,7 +1606,7 @@ static void misc_on_signal(int signum, void *ctx)
 static void misc_on_connect(const eddy_event *ev, void *ctx)
 {
     misc_ctx *c = ctx;
-    CHECK_INT(client_remote_address(ev->target, &c->reached), 0);
+    CHECK_INT(eddy_socket_remote_address(ev->target, &c->reached), 0);
     eddy_socket_destroy(ev->target);
 }
 
