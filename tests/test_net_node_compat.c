@@ -137,15 +137,23 @@ static int keepidle(int fd)
     return v;
 }
 
+/* A plain listening TCP socket on 127.0.0.1 and an ephemeral port, its address in *a. */
+static int loopback_listener(struct sockaddr_in *a)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(l, (struct sockaddr *)a, sizeof *a), 0);
+    cr_assert_eq(listen(l, 4), 0);
+    socklen_t alen = sizeof *a;
+    cr_assert_eq(getsockname(l, (struct sockaddr *)a, &alen), 0);
+    return l;
+}
+
 Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
 {
     int fds_before = open_fd_count();
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(l, 4), 0);
-    socklen_t alen = sizeof a;
-    getsockname(l, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int l = loopback_listener(&a);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int system_default = keepidle(fd);
     cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
@@ -181,12 +189,8 @@ Test(node_compat, keep_alive_initial_delay_is_truncated_to_whole_seconds)
 Test(node_compat, a_wrapped_connected_tcp_fd_knows_its_peer)
 {
     int fds_before = open_fd_count();
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(l, 4), 0);
-    socklen_t alen = sizeof a;
-    cr_assert_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+    struct sockaddr_in a;
+    int l = loopback_listener(&a);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     eddy_loop *loop = eddy_loop_new();
