@@ -226,7 +226,9 @@ if [ "$MODE" = --switches ]; then
         echo "| \`$macro\` (\`-D$o=true\`) | $what | $saved |"
     done
     minimal=$(eddy_size x86_64 minimal -Dminimal=true)
-    echo "| sum of the rows; \`EDDY_MINIMAL\` saves | | $sum; $((full - minimal)) ($full -> $minimal) |"
+    all="–"
+    [ "$full" = "–" ] || [ "$minimal" = "–" ] || all=$((full - minimal))
+    echo "| sum of the rows; \`EDDY_MINIMAL\` saves | | $sum; $all ($full -> $minimal) |"
     exit
 fi
 

@@ -23,9 +23,8 @@
  *     them but a pointer. A name is hashed once per call and compared with strcmp only
  *     against a record of the same hash, so a call does at most one comparison of user
  *     names (plus at most three against the built-in names whose first character
- *     matches: builtin_id). A record goes when its
- *     last listener does, unless it printed the max-listeners warning: keeping it keeps
- *     that warning to once per name.
+ *     matches: builtin_id). A record goes when its last listener does, unless it printed
+ *     the max-listeners warning: keeping it keeps that warning to once per name.
  *
  * Snapshots without copies. Node runs an emit on a copy of the listener array. Instead,
  * an emit walks the live array in place, described by a frame on the C stack that is

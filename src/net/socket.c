@@ -337,7 +337,7 @@ eddy_socket *eddy__socket_accepted(eddy_server *server, int fd, const eddy__sock
 /* What a wrapped fd is (Node's new net.Socket({fd})): a stream socket, connected or not
  * yet (then eddy_socket_connect* uses it), or a pipe or tty, read and written with
  * read(2)/writev(2). Flags to add, or -1 for what cannot be a stream. A connected TCP
- * socket's peer is kept in *peer (its remoteAddress, as for an accepted one), with
+ * socket's peer goes to *peer_out (its remoteAddress, as for an accepted one), with
  * S_PEER_CACHED among the flags. */
 static int64_t wrapped_fd_kind(int fd, eddy__inaddr *peer_out)
 {
