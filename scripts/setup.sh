@@ -2,7 +2,7 @@
 # Installs what eddy's build and tests need (Debian packages), then configures and builds
 # into $BUILD (default: build). Extra arguments go to `meson setup`. With EDDY_TARGETS set
 # (ninja target names, e.g. examples/echo-server) only those are built, and what only the
-# tests need (Criterion, nc, socat) is not installed.
+# tests need (Criterion, g++, nc, socat) is not installed.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -14,6 +14,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v cc >/dev/null 2>&1 || need="$need gcc libc6-dev"
 if [ -z "${EDDY_TARGETS:-}" ]; then
     pkg-config --exists criterion 2>/dev/null || need="$need libcriterion-dev"
+    # tests/exception_across_loop.cc: a C++ exception across the library's frames
+    command -v c++ >/dev/null 2>&1 || need="$need g++"
 fi
 # The example tests talk to the examples with OpenBSD nc and socat (skipped without them).
 case "${EDDY_TARGETS:+targets} $* " in
